@@ -1,0 +1,28 @@
+"""The table of contents as data: which pages the book has (one reader of _toc.yml)."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_entries() -> list[str]:
+    """Every `file:` in _toc.yml, without suffix, root first: ['intro', 'chapters/01_...']."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            entries.append(chapter["file"])
+            entries.extend(section["file"] for section in chapter.get("sections", []))
+    return entries
+
+
+def toc_notebooks() -> list[Path]:
+    """The notebooks the table of contents lists (pages that are .ipynb files)."""
+    paths = []
+    for entry in toc_entries():
+        path = ROOT / f"{entry}.ipynb"
+        if path.exists():
+            paths.append(path)
+    return paths

@@ -1,0 +1,47 @@
+"""Re-execute chapters in place, each top to bottom in a fresh kernel (`make execute`).
+
+    python tools/execute.py                      # every notebook listed in _toc.yml
+    python tools/execute.py chapters/01_*.ipynb  # only these
+
+Outputs are kept (the site and nbval read them); widget state is dropped, since the
+static site gets its interactive figures from the build, not from the notebook.
+Prints each notebook's wall time: the budget is 60 s on two cores.
+"""
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from toc import toc_notebooks  # noqa: E402  (tests/toc.py: one reader of _toc.yml)
+
+
+def execute(path: Path) -> tuple[Path, float]:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    elapsed = time.perf_counter() - start
+    nb.metadata.pop("widgets", None)
+    tmp = path.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+    return path, elapsed
+
+
+def main(argv: list[str]) -> None:
+    paths = [Path(p).resolve() for p in argv] or toc_notebooks()
+    jobs = int(os.environ.get("JOBS", "2"))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for path, seconds in pool.map(execute, paths):
+            print(f"{seconds:6.1f} s  {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
