@@ -1,0 +1,145 @@
+"""Optimizers: rules that turn gradients into parameter updates.
+
+``step(params, grads)`` takes two dicts with the same keys (name -> array) and updates
+every parameter array in place, so the layers holding those arrays see the change.
+Per-parameter state (velocities, squared-gradient sums) is kept by key.
+"""
+import numpy as np
+
+
+class Optimizer:
+    """Base class. ``learning_rate`` may be changed between steps (schedules do that)."""
+
+    def __init__(self, learning_rate):
+        if not learning_rate > 0:
+            raise ValueError(f"{type(self).__name__} expected a learning_rate > 0, got {learning_rate}")
+        self.learning_rate = float(learning_rate)
+        self.state = {}
+        self.iterations = 0
+
+    def step(self, params, grads):
+        if params.keys() != grads.keys():
+            raise ValueError(f"params and grads must have the same keys, got {sorted(params)} and {sorted(grads)}")
+        self.iterations += 1
+        for key, p in params.items():
+            g = grads[key]
+            if p.shape != g.shape:
+                raise ValueError(f"gradient for {key!r} has shape {g.shape}, parameter has {p.shape}")
+            self.update(key, p, g)
+
+    def update(self, key, p, g):
+        raise NotImplementedError
+
+    def _slot(self, key, p, name="v"):
+        """Per-parameter state array, created as zeros on first use."""
+        slots = self.state.setdefault(key, {})
+        if name not in slots:
+            slots[name] = np.zeros_like(p)
+        return slots[name]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+
+
+class SGD(Optimizer):
+    """p <- p - lr * g."""
+
+    def __init__(self, learning_rate=0.01):
+        super().__init__(learning_rate)
+
+    def update(self, key, p, g):
+        p -= self.learning_rate * g
+
+
+class Momentum(Optimizer):
+    """v <- m v - lr g;  p <- p + v.  A heavy ball that keeps rolling (Polyak, 1964)."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.9):
+        super().__init__(learning_rate)
+        self.momentum = momentum
+
+    def update(self, key, p, g):
+        v = self._slot(key, p)
+        v *= self.momentum
+        v -= self.learning_rate * g
+        p += v
+
+
+class Nesterov(Optimizer):
+    """Nesterov momentum: v <- m v - lr g;  p <- p + m v - lr g (the look-ahead form)."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.9):
+        super().__init__(learning_rate)
+        self.momentum = momentum
+
+    def update(self, key, p, g):
+        v = self._slot(key, p)
+        v *= self.momentum
+        v -= self.learning_rate * g
+        p += self.momentum * v - self.learning_rate * g
+
+
+class AdaGrad(Optimizer):
+    """h <- h + g^2;  p <- p - lr g / (sqrt(h) + eps) (Duchi et al., 2011)."""
+
+    def __init__(self, learning_rate=0.01, eps=1e-7):
+        super().__init__(learning_rate)
+        self.eps = eps
+
+    def update(self, key, p, g):
+        h = self._slot(key, p, "h")
+        h += g * g
+        p -= self.learning_rate * g / (np.sqrt(h) + self.eps)
+
+
+class RMSprop(Optimizer):
+    """h <- d h + (1 - d) g^2;  p <- p - lr g / (sqrt(h) + eps) (Tieleman & Hinton, 2012)."""
+
+    def __init__(self, learning_rate=0.01, decay_rate=0.99, eps=1e-7):
+        super().__init__(learning_rate)
+        self.decay_rate, self.eps = decay_rate, eps
+
+    def update(self, key, p, g):
+        h = self._slot(key, p, "h")
+        h *= self.decay_rate
+        h += (1 - self.decay_rate) * g * g
+        p -= self.learning_rate * g / (np.sqrt(h) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015): momentum on g and on g^2, both bias-corrected.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
+    p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+    """
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(learning_rate)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+
+    def update(self, key, p, g):
+        m, v = self._slot(key, p, "m"), self._slot(key, p, "v")
+        t = self.iterations
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1 ** t)
+        v_hat = v / (1 - self.beta2 ** t)
+        p -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+_BY_NAME = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov,
+            "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam}
+
+
+def get_optimizer(optimizer, **kwargs):
+    """An optimizer from a name ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+    with keyword arguments, or an Optimizer object returned as it is."""
+    if isinstance(optimizer, Optimizer):
+        if kwargs:
+            raise ValueError("keyword arguments are only used with an optimizer name, not an Optimizer object")
+        return optimizer
+    if isinstance(optimizer, str) and optimizer.lower() in _BY_NAME:
+        return _BY_NAME[optimizer.lower()](**kwargs)
+    raise ValueError(f"unknown optimizer {optimizer!r}: expected one of {sorted(_BY_NAME)} or an Optimizer object")
