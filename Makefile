@@ -34,7 +34,7 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 build: assets
-	$(VENV)/bin/jupyter-book build -W -n --keep-going .
+	SCRATCHDL_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build -W -n --keep-going .
 
 book: build
 	@echo ""

@@ -73,3 +73,13 @@ def test_no_error_outputs(notebook):
 def test_no_widget_state(notebook):
     path, nb = notebook
     assert "widgets" not in nb.get("metadata", {}), f"{path.name}: widget state is stored; run `make execute`"
+
+
+def test_no_static_player_frames(notebook):
+    """Players are rendered during the website build only; frames in a notebook waste megabytes."""
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        for output in cell.get("outputs", []):
+            html = "".join(output.get("data", {}).get("text/html", ""))
+            assert "data-sdl-player" not in html, (
+                f"{path.name}: code cell {i} stores a static player; run `make execute`")

@@ -37,6 +37,8 @@ def execute(path: Path) -> tuple[Path, float]:
 
 def main(argv: list[str]) -> None:
     paths = [Path(p).resolve() for p in argv] or toc_notebooks()
+    # Static players are for the website build only; committed notebooks never hold frames.
+    os.environ.pop("SCRATCHDL_STATIC_WIDGETS", None)
     jobs = int(os.environ.get("JOBS", "2"))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for path, seconds in pool.map(execute, paths):
