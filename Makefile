@@ -15,7 +15,7 @@ CHROMIUM   ?= /usr/bin/chromium
 JOBS       ?= 2
 PORT       ?= 8000
 
-.PHONY: book serve test test-unit test-notebooks test-site build execute bench clean chromium assets
+.PHONY: lite book serve test test-unit test-notebooks test-site build execute bench clean chromium assets
 
 $(STAMP): requirements.txt requirements-dev.txt code/pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
@@ -35,6 +35,11 @@ chromium:
 
 build: assets
 	SCRATCHDL_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build -W -n --keep-going .
+	$(PY) tools/build_lite.py
+
+# Only the in-browser (JupyterLite) copy, into _build/html/lite.
+lite: $(STAMP)
+	$(PY) tools/build_lite.py
 
 book: build
 	@echo ""
@@ -53,7 +58,7 @@ test-notebooks: $(STAMP)
 	  --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadfile chapters
 
 test-site: chromium build
-	$(PY) -m pytest -q tests/test_site.py
+	$(PY) -m pytest -q tests/test_site.py tests/test_lite.py
 
 test: test-unit test-notebooks test-site
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toc import ROOT, toc_entries, toc_notebooks
+from toc import ROOT, setup_cell_source, toc_entries, toc_notebooks
 
 MAX_BYTES = 3 * 1024 * 1024
 REPOSITORY_URL = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
@@ -51,9 +51,9 @@ def test_starts_with_hidden_colab_setup(notebook):
     source = "".join(first["source"])
     assert first["cell_type"] == "code", f"{path.name}: the first cell must be the setup code cell"
     assert "remove-cell" in first.get("metadata", {}).get("tags", []), f"{path.name}: setup cell not tagged remove-cell"
-    assert "import scratchdl" in source and "%pip install" in source, f"{path.name}: setup cell does not install scratchdl"
-    assert f"git+{REPOSITORY_URL}" in source and "subdirectory=code" in source, (
-        f"{path.name}: setup cell must install from {REPOSITORY_URL} (subdirectory=code)")
+    assert source == setup_cell_source(REPOSITORY_URL), (
+        f"{path.name}: the setup cell differs from tests/toc.py:setup_cell_source "
+        f"(it installs scratchdl from {REPOSITORY_URL}, subdirectory code, or from the JupyterLite wheel)")
 
 
 def test_executed_top_to_bottom_in_one_kernel(notebook):

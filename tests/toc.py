@@ -26,3 +26,16 @@ def toc_notebooks() -> list[Path]:
         if path.exists():
             paths.append(path)
     return paths
+
+
+def setup_cell_source(repository_url: str) -> str:
+    """The hidden first cell every chapter starts with (one text, checked by the policy test)."""
+    return f'''# Colab, JupyterLite and other fresh environments: install the book's package when it is missing.
+try:
+    import scratchdl
+except ImportError:
+    import sys
+    if sys.platform == "emscripten":  # JupyterLite: the site ships a wheel of scratchdl
+        %pip install scratchdl
+    else:
+        %pip install --quiet "scratchdl @ git+{repository_url}#subdirectory=code"'''
