@@ -105,8 +105,79 @@ def test_page(server, browser, page_path):
     assert not visit.failed, f"{page_path}: failed requests: {visit.failed}"
 
     if page_path.startswith("chapters/"):
-        # Launch buttons (links, not requests) for Binder and Colab on every chapter.
+        # Launch buttons (links, not requests) for Binder, Colab and JupyterLite on every chapter.
         hrefs = page.evaluate("[...document.querySelectorAll('a')].map(a => a.href)")
         assert any("mybinder.org/v2/gh/" in h for h in hrefs), f"{page_path}: no Binder button"
         assert any("colab.research.google.com/github/" in h for h in hrefs), f"{page_path}: no Colab button"
+        lite = [h for h in hrefs if "/lite/lab/index.html?path=" in h]
+        assert lite, f"{page_path}: no JupyterLite button"
+        assert lite[0].endswith(f"path={page_path}.ipynb"), f"{page_path}: JupyterLite opens {lite[0]}"
+        assert page.locator("[data-sdl-player]").count() >= 1, f"{page_path}: no interactive figure"
+    check_players(page, page_path)
+    assert not visit.console_errors, f"{page_path}: console errors after using the players: {visit.console_errors}"
     page.close()
+
+
+def page_weight(page_path):
+    """Bytes of a page's HTML plus the images it references from the site (not the theme)."""
+    html_file = SITE / f"{page_path}.html"
+    total = html_file.stat().st_size
+    images = {p for p in (SITE / "_images").glob("*")} if (SITE / "_images").exists() else set()
+    text = html_file.read_text(errors="ignore")
+    total += sum(p.stat().st_size for p in images if p.name in text)
+    return total
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_weight(page_path):
+    weight = page_weight(page_path)
+    assert weight <= 3 * 1024 * 1024, f"{page_path}: {weight / 1e6:.2f} MB of HTML and figures (limit 3 MB)"
+
+
+FRAME = "el => el.querySelector('[data-sdl-frame]').getAttribute('src')"
+
+
+def check_players(page, page_path):
+    """Every static player swaps its frame when any of its controls moves, by keyboard and by value."""
+    players = page.locator("[data-sdl-player]")
+    for i in range(players.count()):
+        player = players.nth(i)
+        player.scroll_into_view_if_needed()
+        frame = player.locator("[data-sdl-frame]")
+        assert frame.get_attribute("alt"), f"{page_path}: player {i} frame has no alt text"
+        controls = player.locator("input[data-sdl-control], select[data-sdl-control]")
+        assert controls.count() >= 1, f"{page_path}: player {i} has no controls"
+        for j in range(controls.count()):
+            control = controls.nth(j)
+            name = control.get_attribute("data-sdl-control")
+            where = f"{page_path}: player {i}, control {name!r}"
+            kind = control.evaluate("el => el.tagName.toLowerCase() + ':' + (el.type || '')")
+
+            # by keyboard
+            before = player.evaluate(FRAME)
+            control.focus()
+            if kind == "input:range":
+                at_end = control.evaluate("el => Number(el.value) >= Number(el.max)")
+                page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+            elif kind == "input:checkbox":
+                page.keyboard.press("Space")
+            else:
+                at_end = control.evaluate("el => el.selectedIndex === el.options.length - 1")
+                page.keyboard.press("ArrowUp" if at_end else "ArrowDown")
+            after = player.evaluate(FRAME)
+            assert after != before, f"{where}: the frame did not change when the control moved by keyboard"
+            assert frame.get_attribute("alt"), f"{where}: frame without alt text"
+
+            # by setting the value, as a script or assistive technology would
+            before = after
+            control.evaluate("""el => {
+                if (el.type === 'checkbox') { el.checked = !el.checked; }
+                else if (el.tagName === 'SELECT') { el.selectedIndex = (el.selectedIndex + 1) % el.options.length; }
+                else { el.value = Number(el.value) > Number(el.min) ? Number(el.min) : Number(el.max); }
+                el.dispatchEvent(new Event(el.type === 'checkbox' || el.tagName === 'SELECT' ? 'change' : 'input', {bubbles: true}));
+            }""")
+            after = player.evaluate(FRAME)
+            assert after != before, f"{where}: the frame did not change when the value was set"
+            shown = player.locator(f"output[data-sdl-value='{name}']")
+            if kind == "input:range" and shown.count():
+                assert shown.first.inner_text().strip(), f"{where}: the current value is not shown"
