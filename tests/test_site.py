@@ -145,11 +145,12 @@ def check_players(page, page_path):
         player.scroll_into_view_if_needed()
         frame = player.locator("[data-sdl-frame]")
         assert frame.get_attribute("alt"), f"{page_path}: player {i} frame has no alt text"
-        controls = player.locator("input[data-sdl-control], select[data-sdl-control]")
-        assert controls.count() >= 1, f"{page_path}: player {i} has no controls"
-        for j in range(controls.count()):
-            control = controls.nth(j)
-            name = control.get_attribute("data-sdl-control")
+        wrappers = player.locator("[data-sdl-control]:not([data-sdl-fixed])")
+        assert wrappers.count() >= 1, f"{page_path}: player {i} has no controls"
+        for j in range(wrappers.count()):
+            wrapper = wrappers.nth(j)
+            name = wrapper.get_attribute("data-sdl-control")
+            control = wrapper.locator("input, select").first
             where = f"{page_path}: player {i}, control {name!r}"
             kind = control.evaluate("el => el.tagName.toLowerCase() + ':' + (el.type || '')")
 
@@ -178,6 +179,8 @@ def check_players(page, page_path):
             }""")
             after = player.evaluate(FRAME)
             assert after != before, f"{where}: the frame did not change when the value was set"
-            shown = player.locator(f"output[data-sdl-value='{name}']")
-            if kind == "input:range" and shown.count():
-                assert shown.first.inner_text().strip(), f"{where}: the current value is not shown"
+            if kind == "input:range":
+                shown = wrapper.locator("output")
+                assert shown.count() and shown.first.inner_text().strip(), f"{where}: the current value is not shown"
+                assert control.get_attribute("aria-valuetext") == shown.first.inner_text().strip(), (
+                    f"{where}: the value read out to screen readers differs from the one shown")
