@@ -34,7 +34,7 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 build: assets
-	SCRATCHDL_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build -W -n --keep-going .
+	SCRATCHDL_STATIC_WIDGETS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(VENV)/bin/jupyter-book build -W -n --keep-going .
 	$(PY) tools/build_lite.py
 
 # Only the in-browser (JupyterLite) copy, into _build/html/lite.
@@ -53,8 +53,9 @@ serve:
 test-unit: $(STAMP)
 	$(PY) -m pytest -q code/tests tests/test_notebook_policy.py
 
+# Two notebooks run at once on two cores: one BLAS thread each keeps them from fighting.
 test-notebooks: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadfile chapters
 
 test-site: chromium build

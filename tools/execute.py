@@ -39,6 +39,9 @@ def main(argv: list[str]) -> None:
     paths = [Path(p).resolve() for p in argv] or toc_notebooks()
     # Static players are for the website build only; committed notebooks never hold frames.
     os.environ.pop("SCRATCHDL_STATIC_WIDGETS", None)
+    # Two kernels share two cores: one BLAS thread each, or they slow each other down.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     jobs = int(os.environ.get("JOBS", "2"))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for path, seconds in pool.map(execute, paths):

@@ -33,6 +33,7 @@ BRANCH = "main"
 # name -> sha256 of every file a loader may read (printed by data/build.py).
 FILES = {
     "mnist.npz": "eb89079e5ecafc85b0299c1aa6367d5ff450afe4748e80a096cc4740f1f05672",
+    "mnist_mlp.npz": "95e3e706f61f44ab6992ece2b9b818774cf7e509ee01df4f2dc718580551b987",
 }
 
 REBUILD_HINT = "run `python data/build.py` in a clone of the repository"

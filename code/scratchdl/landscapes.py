@@ -36,8 +36,8 @@ elongated_bowl = Surface(lambda x, y: x ** 2 / 20 + y ** 2, lambda x, y: (x / 10
 class Path:
     """Where an optimizer went. points: (steps + 1, 2); values: (steps + 1,) of f at each point.
 
-    ``diverged`` is True when the run left every sensible range (|x| or |y| > 1e6, or NaN);
-    the path then stops at the last finite point.
+    ``diverged`` is True when the run left every sensible range (|x| or |y| > 1e6, or NaN;
+    the path then stops at the last finite point) or ended higher than it started.
     """
 
     points: np.ndarray
@@ -64,7 +64,9 @@ def descend(surface, optimizer="sgd", start=(-7.0, 2.0), steps=30, **optimizer_k
                 break
             points.append(p.copy())
     points = np.array(points)
-    return Path(points, surface(points[:, 0], points[:, 1]), diverged)
+    values = surface(points[:, 0], points[:, 1])
+    diverged = diverged or bool(values[-1] > values[0])
+    return Path(points, values, diverged)
 
 
 def draw_contours(ax, surface, levels=None, resolution=200):

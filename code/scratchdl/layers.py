@@ -52,10 +52,12 @@ class Affine(Layer):
         self.x = x.astype(self.dtype, copy=False)
         return self.x @ self.params["W"] + self.params["b"]
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
+        """dout: (N, n_out) -> dx: (N, n_in). ``input_grad=False`` skips dx (None is
+        returned): the first layer of a network never needs the gradient of its images."""
         np.matmul(self.x.T, dout, out=self.grads["W"])   # dW = x^T dout: (n_in, n_out)
         np.sum(dout, axis=0, out=self.grads["b"])          # db: every row used the same b
-        return dout @ self.params["W"].T                    # dx = dout W^T: (N, n_in)
+        return dout @ self.params["W"].T if input_grad else None   # dx = dout W^T
 
     def __repr__(self):
         return f"Affine({self.n_in}, {self.n_out})"

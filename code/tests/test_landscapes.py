@@ -47,3 +47,11 @@ def test_bad_start_and_drawing():
     landscapes.draw_path(ax, path, label="sgd")
     assert any(t.get_text() == "diverged" for t in ax.texts)
     plt.close(fig)
+
+
+def test_slowly_growing_oscillation_counts_as_diverged():
+    # on x^2 + y^2 each SGD step multiplies the point by 1 - 2 * 1.05 = -1.1: it never gets far
+    # within 50 steps (1.1^50 ~ 117), but it is moving away from the minimum
+    path = landscapes.descend(landscapes.bowl, "sgd", start=(1.0, 1.0), steps=50, learning_rate=1.05)
+    assert path.diverged
+    assert not landscapes.descend(landscapes.bowl, "sgd", start=(1.0, 1.0), steps=50, learning_rate=0.95).diverged

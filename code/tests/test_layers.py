@@ -115,3 +115,16 @@ def test_affine_float32_stays_float32():
     y = layer.forward(np.ones((2, 4)))
     assert y.dtype == np.float32
     assert layer.backward(np.ones((2, 3), dtype=np.float32)).dtype == np.float32
+
+
+def test_affine_can_skip_the_input_gradient():
+    rng = np.random.default_rng(0)
+    layer = L.Affine(4, 3, rng=0)
+    x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    layer.forward(x)
+    dx = layer.backward(dout)
+    dW = layer.grads["W"].copy()
+    layer.forward(x)
+    assert layer.backward(dout, input_grad=False) is None
+    np.testing.assert_array_equal(layer.grads["W"], dW)
+    assert dx.shape == x.shape

@@ -1,0 +1,204 @@
+"""Training speed of scratchdl's MLP 784-100-10 against the same network in PyTorch.
+
+    python benchmarks/bench_mlp.py                  # default: 5 repeats of 300 iterations per config
+    python benchmarks/bench_mlp.py --iterations 600 --repeats 9
+
+What is timed: the training loop only (shuffled mini-batches of 100, forward, loss,
+backward, SGD update with learning rate 0.1), after a warm-up; the median of the repeats
+is reported as samples per second. Data loading and evaluation are not timed. PyTorch is
+optional (a dev-only tool, not a dependency of the book): without it only scratchdl runs.
+"""
+import argparse
+import importlib.metadata
+import importlib.util
+import multiprocessing
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+from scratchdl.models import MLP
+from scratchdl.training import Trainer, minibatches
+
+BATCH_SIZE = 100
+LEARNING_RATE = 0.1
+SIZES = [784, 100, 10]
+
+
+def load_data():
+    """MNIST training images (N, 784) in [0, 1] and labels (N,), or random data of that shape."""
+    try:
+        from scratchdl.datasets import load_mnist
+        (train_x, train_y), _ = load_mnist(normalize=True, flatten=True)
+        return train_x, train_y, f"MNIST training set, {len(train_x)} images (scratchdl.datasets.load_mnist)"
+    except Exception as error:  # no datasets module or no data file: time on random data
+        rng = np.random.default_rng(0)
+        source = f"RANDOM data shaped like MNIST, 60000 x 784 (MNIST unavailable: {type(error).__name__}: {error})"
+        return rng.random((60000, 784)), rng.integers(0, 10, 60000), source
+
+
+def batches_forever(x, y, rng):
+    while True:
+        yield from minibatches(x, y, BATCH_SIZE, rng=rng)
+
+
+def scratchdl_runner(x, y, dtype, threads):
+    """A function run(iterations) -> seconds, training scratchdl's MLP on (x, y), and its accuracy."""
+    x = x.astype(dtype)   # once, up front: the model would otherwise convert every batch
+    model = MLP(SIZES, activation="relu", init="he", rng=0, dtype=dtype)
+    trainer = Trainer(model, "sgd", batch_size=BATCH_SIZE, progress=False, learning_rate=LEARNING_RATE)
+    batches = batches_forever(x, y, np.random.default_rng(0))
+
+    def run(iterations):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            trainer.step(*next(batches))
+        return time.perf_counter() - start
+
+    return run, lambda: model.accuracy(x[:10000], y[:10000])
+
+
+def torch_runner(x, y, dtype, threads):
+    """The same network, initialization, loss and optimizer in PyTorch."""
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    torch_dtype = {"float32": torch.float32, "float64": torch.float64}[np.dtype(dtype).name]
+    nn = torch.nn
+    layers = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        linear = nn.Linear(n_in, n_out)
+        nn.init.normal_(linear.weight, std=np.sqrt(2.0 / n_in))   # He, like scratchdl
+        nn.init.zeros_(linear.bias)
+        layers += [linear, nn.ReLU()]
+    model = nn.Sequential(*layers[:-1]).to(torch_dtype)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    tx = torch.from_numpy(x.astype(dtype))
+    ty = torch.from_numpy(y.astype(np.int64))
+    rng = np.random.default_rng(0)
+
+    def index_batches():
+        while True:
+            order = torch.from_numpy(rng.permutation(len(tx)))
+            for start in range(0, len(tx), BATCH_SIZE):
+                index = order[start:start + BATCH_SIZE]
+                yield tx[index], ty[index]
+
+    batches = index_batches()
+
+    def run(iterations):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            xb, yb = next(batches)
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            loss.item()   # scratchdl's step returns the loss as a Python float too
+        return time.perf_counter() - start
+
+    def accuracy():
+        with torch.no_grad():
+            return (model(tx[:10000]).argmax(1) == ty[:10000]).double().mean().item()
+
+    return run, accuracy
+
+
+def worker(connection, framework, dtype, threads):
+    """Runs in its own process, so PyTorch's and numpy's thread pools never compete; waits
+    for "run N" requests and answers with the seconds taken."""
+    x, y, source = load_data()
+    make = scratchdl_runner if framework == "scratchdl" else torch_runner
+    run, accuracy = make(x, y, dtype, threads)
+    connection.send(source)
+    while True:
+        request = connection.recv()
+        if request is None:
+            connection.send(accuracy())
+            return
+        connection.send(run(request))
+
+
+def numpy_threads():
+    """Threads numpy's BLAS uses: the usual environment variables, else every core."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return os.cpu_count() or 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--iterations", type=int, default=300, help="timed iterations per repeat (600 = 1 epoch)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS/PyTorch threads (default: what numpy uses, i.e. every core)")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    args = parser.parse_args()
+
+    threads = args.threads or numpy_threads()
+    if args.threads:   # must be set before a worker process loads numpy's BLAS
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[name] = str(args.threads)
+    print(f"network: MLP {'-'.join(map(str, SIZES))} ReLU, SGD lr {LEARNING_RATE}, batch {BATCH_SIZE}; "
+          f"{args.iterations} timed iterations x {args.repeats} repeats (median), {args.warmup} warm-up")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}, "
+          f"BLAS threads {threads}")
+
+    frameworks = ["scratchdl"]
+    if not args.no_torch:
+        # only look for it here: importing torch would start its thread pool in this process
+        if importlib.util.find_spec("torch") is not None:
+            frameworks.append("pytorch")
+            torch_version = importlib.metadata.version("torch")
+        else:
+            print("PyTorch is not installed: timing scratchdl only")
+    configs = [(f, np.dtype(d).name) for d in (np.float32, np.float64) for f in frameworks]
+
+    context = multiprocessing.get_context("spawn")
+    workers = {}
+    for config in configs:
+        parent, child = context.Pipe()
+        process = context.Process(target=worker, args=(child, *config, threads), daemon=True)
+        process.start()
+        workers[config] = (parent, process)
+    source = [workers[c][0].recv() for c in configs][0]
+    print(f"data: {source}")
+    # warm up, then take turns: a burst of load from other programs hits every config alike
+    for parent, _ in workers.values():
+        parent.send(args.warmup)
+        parent.recv()
+    rates = {c: [] for c in configs}
+    for _ in range(args.repeats):
+        for config in configs:
+            parent = workers[config][0]
+            parent.send(args.iterations)
+            rates[config].append(args.iterations * BATCH_SIZE / parent.recv())
+    accuracy = {}
+    for config, (parent, process) in workers.items():
+        parent.send(None)
+        accuracy[config] = parent.recv()
+        process.join()
+
+    if "pytorch" in frameworks:
+        print(f"PyTorch {torch_version}, torch.set_num_threads({threads}); each framework in its own process")
+    print()
+    print(f"{'dtype':8} {'scratchdl samples/s':>20} {'pytorch samples/s':>18} {'scratchdl/pytorch':>18}"
+          f" {'accuracy (sdl / torch)':>23}")
+    for dtype in ("float32", "float64"):
+        rate = statistics.median(rates["scratchdl", dtype])
+        acc = accuracy["scratchdl", dtype]
+        if "pytorch" not in frameworks:
+            print(f"{dtype:8} {rate:20,.0f} {'-':>18} {'-':>18} {acc:>11.3f} /     -")
+            continue
+        torch_rate = statistics.median(rates["pytorch", dtype])
+        print(f"{dtype:8} {rate:20,.0f} {torch_rate:18,.0f} {rate / torch_rate:17.2f}x"
+              f" {acc:>11.3f} / {accuracy['pytorch', dtype]:.3f}")
+    print("\n(samples/s: median over repeats; accuracy: on the first 10,000 training images after the run)")
+
+if __name__ == "__main__":
+    main()
