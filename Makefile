@@ -68,6 +68,8 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py
+	$(PY) benchmarks/bench_widgets.py
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_book_widgets.py
 
 clean:
 	rm -rf _build
