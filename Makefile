@@ -15,6 +15,12 @@ CHROMIUM   ?= /usr/bin/chromium
 JOBS       ?= 2
 PORT       ?= 8000
 
+# The chapters' printed numbers must be the same on every machine that runs them. OpenBLAS
+# picks its matrix kernels by CPU, and other kernels round float32 sums differently (enough
+# for nbval to see after a few hundred training steps): pin the kernels. Two notebooks run
+# at once on two cores, so one BLAS thread each keeps them from fighting.
+NUMERIC_ENV := OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
 .PHONY: lite book serve test test-unit test-notebooks test-site build execute bench clean chromium assets
 
 $(STAMP): requirements.txt requirements-dev.txt code/pyproject.toml
@@ -34,7 +40,7 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 build: assets
-	SCRATCHDL_STATIC_WIDGETS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(VENV)/bin/jupyter-book build -W -n --keep-going .
+	SCRATCHDL_STATIC_WIDGETS=1 $(NUMERIC_ENV) $(VENV)/bin/jupyter-book build -W -n --keep-going .
 	$(PY) tools/build_lite.py
 
 # Only the in-browser (JupyterLite) copy, into _build/html/lite.
@@ -53,9 +59,8 @@ serve:
 test-unit: $(STAMP)
 	$(PY) -m pytest -q code/tests tests/test_notebook_policy.py
 
-# Two notebooks run at once on two cores: one BLAS thread each keeps them from fighting.
 test-notebooks: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	$(NUMERIC_ENV) $(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadfile chapters
 
 test-site: chromium build
@@ -64,7 +69,7 @@ test-site: chromium build
 test: test-unit test-notebooks test-site
 
 execute: $(STAMP)
-	$(PY) tools/execute.py
+	$(NUMERIC_ENV) $(PY) tools/execute.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py

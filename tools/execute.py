@@ -39,7 +39,10 @@ def main(argv: list[str]) -> None:
     paths = [Path(p).resolve() for p in argv] or toc_notebooks()
     # Static players are for the website build only; committed notebooks never hold frames.
     os.environ.pop("SCRATCHDL_STATIC_WIDGETS", None)
-    # Two kernels share two cores: one BLAS thread each, or they slow each other down.
+    # Two kernels share two cores: one BLAS thread each, or they slow each other down; and
+    # the same OpenBLAS kernels on every machine, so the printed numbers are the same (see
+    # NUMERIC_ENV in the Makefile).
+    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     jobs = int(os.environ.get("JOBS", "2"))
