@@ -25,7 +25,7 @@ from toc import toc_notebooks  # noqa: E402  (tests/toc.py: one reader of _toc.y
 def execute(path: Path) -> tuple[Path, float]:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start
     nb.metadata.pop("widgets", None)
