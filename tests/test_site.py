@@ -184,3 +184,25 @@ def check_players(page, page_path):
                 assert shown.count() and shown.first.inner_text().strip(), f"{where}: the current value is not shown"
                 assert control.get_attribute("aria-valuetext") == shown.first.inner_text().strip(), (
                     f"{where}: the value read out to screen readers differs from the one shown")
+
+
+CHAPTERS = [p for p in PAGES if p.startswith("chapters/")]
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_jupyterlite_opens_the_chapter(server, browser, page_path):
+    """The JupyterLite button's target opens this chapter's notebook from the site itself."""
+    import json
+    nb = json.loads((ROOT / f"{page_path}.ipynb").read_text())
+    title = next("".join(c["source"]).split("\n")[0].lstrip("# ").strip()
+                 for c in nb["cells"] if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("# "))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
+               else route.abort())
+    page.goto(f"{server}/lite/lab/index.html?path={page_path}.ipynb", wait_until="load")
+    heading = page.locator(".jp-Notebook .jp-RenderedMarkdown h1", has_text=title).first
+    try:
+        heading.wait_for(state="visible", timeout=60_000)
+    except playwright_api.TimeoutError:
+        pytest.fail(f"{page_path}: JupyterLite did not show the chapter titled {title!r}")
+    page.close()
