@@ -16,10 +16,12 @@ JOBS       ?= 2
 PORT       ?= 8000
 
 # The chapters' printed numbers must be the same on every machine that runs them. OpenBLAS
-# picks its matrix kernels by CPU, and other kernels round float32 sums differently (enough
-# for nbval to see after a few hundred training steps): pin the kernels. Two notebooks run
-# at once on two cores, so one BLAS thread each keeps them from fighting.
-NUMERIC_ENV := OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+# and NumPy pick their vector code by CPU, and other code rounds float32 sums differently
+# (enough for nbval to see after a few hundred training steps): pin both to what any
+# x86-64 CPU with AVX2 runs (OpenBLAS's Haswell kernels, NumPy without its AVX-512 paths).
+# Two notebooks run at once on two cores, so one BLAS thread each keeps them from fighting.
+NUMERIC_ENV := OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
+               OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 .PHONY: lite book serve test test-unit test-notebooks test-site build execute bench clean chromium assets
 

@@ -43,6 +43,7 @@ def main(argv: list[str]) -> None:
     # the same OpenBLAS kernels on every machine, so the printed numbers are the same (see
     # NUMERIC_ENV in the Makefile).
     os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+    os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", "X86_V4 AVX512_ICL AVX512_SPR")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     jobs = int(os.environ.get("JOBS", "2"))
