@@ -73,6 +73,9 @@ def test_no_error_outputs(notebook):
 def test_no_widget_state(notebook):
     path, nb = notebook
     assert "widgets" not in nb.get("metadata", {}), f"{path.name}: widget state is stored; run `make execute`"
+    views = [i for i, cell in enumerate(code_cells(nb)) for output in cell.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    assert not views, f"{path.name}: code cells {views} keep views of widgets that no longer exist; run `make execute`"
 
 
 def test_no_static_player_frames(notebook):

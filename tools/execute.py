@@ -29,6 +29,11 @@ def execute(path: Path) -> tuple[Path, float]:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start
     nb.metadata.pop("widgets", None)
+    # A widget view points at a model that only lived in the kernel: keep its text (which
+    # says to run the notebook) and drop the dangling view and its random model id.
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
     tmp = path.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, path)
