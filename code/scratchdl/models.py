@@ -9,6 +9,7 @@ import inspect
 import json
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from .utils import as_rng
 # Arrays a layer keeps besides its parameters that a saved model needs (BatchNorm's
 # running statistics: without them a loaded model would predict with mean 0, variance 1).
 BUFFERS = ("running_mean", "running_var")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 ARCHITECTURE_KEY = "__architecture__"
 
 
@@ -138,15 +140,23 @@ class Sequential:
         """Write every parameter (and BatchNorm's running statistics) to the .npz file ``path``.
 
         The file is written next to ``path`` under a temporary name and then renamed, so an
-        interrupted save never leaves a half-written file behind.
+        interrupted save never leaves a half-written file behind. Entries are sorted and
+        dated ZIP_DATE (np.savez stamps the current time), so equal weights give equal bytes
+        and a shipped file's sha256 can be reproduced.
         """
         path = os.fspath(path)
         arrays = dict(self.state())
         arrays[ARCHITECTURE_KEY] = np.array(self.architecture())  # a 0-d unicode array, no pickle
+        entries = sorted((f"{key}.npy", array) for key, array in arrays.items())
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
+                with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
+                    for name, array in entries:
+                        info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+                        info.external_attr = 0o644 << 16
+                        with archive.open(info, "w", force_zip64=True) as entry:
+                            np.lib.format.write_array(entry, np.asanyarray(array), allow_pickle=False)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)

@@ -27,11 +27,8 @@ sha256: after retraining, copy it into ``scratchdl.datasets.FILES["mnist_mlp.npz
 """
 
 import argparse
-import hashlib
-import os
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +46,6 @@ SEED = 0
 EPOCHS = 10
 BATCH_SIZE = 100
 LEARNING_RATE = 3e-3
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip file can hold
 
 
 def build_model(rng=SEED):
@@ -84,36 +80,12 @@ def train(epochs=EPOCHS, seed=SEED, progress=True, train_data=None, eval_data=No
     return model, history
 
 
-def _fix_timestamps(path):
-    """Rewrite the .npz with every zip entry dated ZIP_DATE, so equal weights give equal bytes
-    (np.savez stamps each entry with the current time)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as dst:
-            for name in sorted(src.namelist()):
-                info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-                info.external_attr = 0o644 << 16
-                with src.open(name) as data, dst.open(info, "w", force_zip64=True) as out:
-                    out.write(data.read())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def sha256(path):
-    """Hex sha256 of a file."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def write(model, path):
-    """Save the model with model.save, normalise the zip timestamps; returns the sha256."""
+    """Save the model with model.save (reproducible bytes); returns the file's sha256."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
-    _fix_timestamps(path)
-    return sha256(path)
+    return datasets._sha256(path)
 
 
 def default_output():

@@ -5,7 +5,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from scratchdl import datasets, pretrained
+from scratchdl import datasets, models, pretrained
 from scratchdl.models import MLP
 
 
@@ -69,7 +69,7 @@ def test_training_and_writing_are_reproducible(tmp_path):
     assert digests[0] == digests[1]
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     with zipfile.ZipFile(tmp_path / "a.npz") as archive:
-        assert {info.date_time for info in archive.infolist()} == {pretrained.ZIP_DATE}
+        assert {info.date_time for info in archive.infolist()} == {models.ZIP_DATE}
     assert not list(tmp_path.glob("*.tmp"))   # nothing half-written left behind
 
 
