@@ -65,12 +65,8 @@ class Momentum(Optimizer):
         p += v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov momentum: v <- m v - lr g;  p <- p + m v - lr g (the look-ahead form)."""
-
-    def __init__(self, learning_rate=0.01, momentum=0.9):
-        super().__init__(learning_rate)
-        self.momentum = momentum
 
     def update(self, key, p, g):
         v = self._slot(key, p)
