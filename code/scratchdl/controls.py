@@ -75,16 +75,20 @@ class Slider(_Control):
         # decimals shown and kept: those of the grid min + k * step (and of the default)
         self._places = 0 if self.integer else builtins.min(
             12, builtins.max(_decimals(x) for x in (min, step, value)))
+        self._keep_value_and_static(value, static, f"[{min}, {max}]", f"{value}")
+
+    def _keep_value_and_static(self, value, static, bounds, shown_value):
+        """Check the default and the website's values against [min, max] and keep them.
+        bounds and shown_value: how the error messages write the range and the value."""
         if not self._inside(value):
-            raise ValueError(f"Slider expected value inside [{min}, {max}], got value={value}")
+            raise ValueError(f"{self.kind} expected value inside {bounds}, got value={shown_value}")
         self.value = self.clean(value)
         if static is None:
             static = self._default_static()
         static = [self._tidy(v) for v in self._check_static(static)]
         outside = [v for v in static if not self._inside(v)]
         if outside:
-            raise ValueError(f"Slider expected static values inside [{min}, {max}], "
-                             f"got {outside}")
+            raise ValueError(f"{self.kind} expected static values inside {bounds}, got {outside}")
         self.static = static
 
     def _inside(self, x):
@@ -148,18 +152,7 @@ class LogSlider(Slider):
             raise ValueError(f"LogSlider expected 0 < min < max, got min={min}, max={max}")
         self.integer = False
         self.min, self.max, self.label = float(min), float(max), label
-        if not self._inside(value):
-            raise ValueError(f"LogSlider expected value inside [{min:g}, {max:g}], "
-                             f"got value={value:g}")
-        self.value = self.clean(value)
-        if static is None:
-            static = self._default_static()
-        static = [self._tidy(v) for v in self._check_static(static)]
-        outside = [v for v in static if not self._inside(v)]
-        if outside:
-            raise ValueError(f"LogSlider expected static values inside [{min:g}, {max:g}], "
-                             f"got {outside}")
-        self.static = static
+        self._keep_value_and_static(value, static, f"[{min:g}, {max:g}]", f"{value:g}")
 
     def clean(self, x):
         return float(f"{float(x):.4g}")  # 0.0010000000000000002 -> 0.001
