@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from toc import toc_notebooks  # noqa: E402
+from toc import built_page_weight, toc_notebooks  # noqa: E402
 
 PROBE = r'''
 import gc as _gc, json as _json, math as _math, statistics as _st
@@ -46,21 +46,12 @@ def measure(path):
     return json.loads(text.split("BENCH", 1)[1])
 
 
-def page_weight(path):
-    html = ROOT / "_build" / "html" / "chapters" / (path.stem + ".html")
-    if not html.exists():
-        return None
-    text = html.read_text(errors="ignore")
-    images = [p for p in (ROOT / "_build" / "html" / "_images").glob("*") if p.name in text]
-    return html.stat().st_size + sum(p.stat().st_size for p in images)
-
-
 def main(argv):
     paths = [Path(p).resolve() for p in argv] or toc_notebooks()
     print(f"{'chapter':<28}{'widget controls':<40}{'frames':>7}{'median ms':>11}{'max ms':>9}{'page MB':>9}")
     all_medians = []
     for path in paths:
-        weight = page_weight(path)
+        weight = built_page_weight(f"chapters/{path.stem}")
         shown = f"{weight / 1e6:.2f}" if weight else "-"
         for i, row in enumerate(measure(path)):
             all_medians.append(row["median_ms"])

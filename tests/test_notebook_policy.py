@@ -1,7 +1,6 @@
 """The rules every chapter notebook keeps (see DESIGN.md, "Chapters" and "Tests and CI")."""
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from toc import ROOT, toc_entries
+from toc import ROOT, built_page_weight, toc_entries
 
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -118,19 +118,10 @@ def test_page(server, browser, page_path):
     page.close()
 
 
-def page_weight(page_path):
-    """Bytes of a page's HTML plus the images it references from the site (not the theme)."""
-    html_file = SITE / f"{page_path}.html"
-    total = html_file.stat().st_size
-    images = {p for p in (SITE / "_images").glob("*")} if (SITE / "_images").exists() else set()
-    text = html_file.read_text(errors="ignore")
-    total += sum(p.stat().st_size for p in images if p.name in text)
-    return total
-
-
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_weight(page_path):
-    weight = page_weight(page_path)
+    weight = built_page_weight(page_path)
+    assert weight is not None, f"{page_path}: not in _build/html"
     assert weight <= 3 * 1024 * 1024, f"{page_path}: {weight / 1e6:.2f} MB of HTML and figures (limit 3 MB)"
 
 

@@ -39,3 +39,15 @@ except ImportError:
         %pip install scratchdl
     else:
         %pip install --quiet "scratchdl @ git+{repository_url}#subdirectory=code"'''
+
+
+def built_page_weight(page: str) -> int | None:
+    """Bytes of a built page (`page` as in _toc.yml, e.g. 'chapters/01_perceptron') plus the
+    figures it references from _build/html/_images (the theme's files are not counted);
+    None when the site has not been built."""
+    html = ROOT / "_build" / "html" / f"{page}.html"
+    if not html.exists():
+        return None
+    text = html.read_text(errors="ignore")
+    images = [p for p in (ROOT / "_build" / "html" / "_images").glob("*") if p.name in text]
+    return html.stat().st_size + sum(p.stat().st_size for p in images)
