@@ -15,13 +15,13 @@ CHROMIUM   ?= /usr/bin/chromium
 JOBS       ?= 2
 PORT       ?= 8000
 
-# The chapters' printed numbers must be the same on every machine that runs them. OpenBLAS
-# and NumPy pick their vector code by CPU, and other code rounds float32 sums differently
-# (enough for nbval to see after a few hundred training steps): pin both to what any
-# x86-64 CPU with AVX2 runs (OpenBLAS's Haswell kernels, NumPy without its AVX-512 paths).
-# Two notebooks run at once on two cores, so one BLAS thread each keeps them from fighting.
-NUMERIC_ENV := OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
-               OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+# The environment chapters run in, so their printed numbers are the same on every machine
+# (defined and explained once, in tools/book.py): shell-quoted KEY=VALUE assignments to put
+# in front of a command. Read with the system Python, since .venv may not exist yet.
+NUMERIC_ENV := $(shell $(PYTHON_SYS) tools/book.py numeric-env)
+ifeq ($(NUMERIC_ENV),)
+$(error could not read the numeric environment: '$(PYTHON_SYS) tools/book.py numeric-env' failed)
+endif
 
 .PHONY: lite book serve test test-unit test-notebooks test-site build execute bench clean chromium assets
 

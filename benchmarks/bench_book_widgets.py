@@ -17,9 +17,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from toc import built_page_weight, toc_notebooks  # noqa: E402
+# benchmarks/ holds plain scripts, not a package, so the book's one reader of its pages
+# (tools/book.py) is reached by adding its folder, as Python does for scripts in tools/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from book import built_page_weight, toc_notebooks  # noqa: E402
 
 PROBE = r'''
 import gc as _gc, json as _json, math as _math, statistics as _st

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from toc import ROOT, toc_notebooks
+from book import ROOT, toc_notebooks
 
 LITE = ROOT / "_build" / "html" / "lite"
 if not (LITE / "jupyter-lite.json").exists():
@@ -27,7 +27,8 @@ def test_every_chapter_is_in_the_lite_copy():
 
 
 def test_data_files_are_served():
-    from scratchdl.datasets import FILES, verify
+    from scratchdl.datasets import verify
+    from scratchdl.manifest import FILES
     for name in FILES:
         verify(LITE / "files" / "data" / name, name)   # raises if missing or different
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from toc import ROOT, setup_cell_source, toc_entries, toc_notebooks
+from book import ROOT, setup_cell_source, toc_entries, toc_notebooks
 
 MAX_BYTES = 3 * 1024 * 1024
 REPOSITORY_URL = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
@@ -51,7 +51,7 @@ def test_starts_with_hidden_colab_setup(notebook):
     assert first["cell_type"] == "code", f"{path.name}: the first cell must be the setup code cell"
     assert "remove-cell" in first.get("metadata", {}).get("tags", []), f"{path.name}: setup cell not tagged remove-cell"
     assert source == setup_cell_source(REPOSITORY_URL), (
-        f"{path.name}: the setup cell differs from tests/toc.py:setup_cell_source "
+        f"{path.name}: the setup cell differs from tools/book.py:setup_cell_source "
         f"(it installs scratchdl from {REPOSITORY_URL}, subdirectory code, or from the JupyterLite wheel)")
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from toc import ROOT, built_page_weight, toc_entries
+from book import ROOT, built_page_weight, toc_entries
 
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"

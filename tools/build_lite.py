@@ -15,9 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from toc import toc_notebooks  # noqa: E402
+from book import ROOT, toc_notebooks
 
 OUT = ROOT / "_build" / "html" / "lite"
 BIN = Path(sys.executable).parent

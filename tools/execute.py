@@ -17,9 +17,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from toc import toc_notebooks  # noqa: E402  (tests/toc.py: one reader of _toc.yml)
+from book import NUMERIC_ENV, ROOT, toc_notebooks
 
 
 def execute(path: Path) -> tuple[Path, float]:
@@ -44,13 +42,11 @@ def main(argv: list[str]) -> None:
     paths = [Path(p).resolve() for p in argv] or toc_notebooks()
     # Static players are for the website build only; committed notebooks never hold frames.
     os.environ.pop("SCRATCHDL_STATIC_WIDGETS", None)
-    # Two kernels share two cores: one BLAS thread each, or they slow each other down; and
-    # the same OpenBLAS kernels on every machine, so the printed numbers are the same (see
-    # NUMERIC_ENV in the Makefile).
-    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
-    os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", "X86_V4 AVX512_ICL AVX512_SPR")
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # The same numeric code on every machine, so the printed numbers are the same, and one
+    # BLAS thread per kernel (tools/book.py says why). `make execute` sets these already;
+    # this covers running the script by hand, and a value set outside still wins.
+    for key, value in NUMERIC_ENV.items():
+        os.environ.setdefault(key, value)
     jobs = int(os.environ.get("JOBS", "2"))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for path, seconds in pool.map(execute, paths):

@@ -1,14 +1,40 @@
-"""The table of contents as data: which pages the book has (one reader of _toc.yml)."""
+"""The book as data, one copy for the build tools, the tests and the benchmarks.
 
+Which pages the book has (one reader of _toc.yml), the hidden setup cell every chapter
+starts with, how heavy a built page is, and the numeric environment chapters run in.
+
+    python tools/book.py numeric-env    # KEY=VALUE ..., shell-quoted (the Makefile reads it)
+
+Scripts in tools/ import it as `book` (their own folder is on sys.path); pytest finds it
+through `pythonpath = tools` in pytest.ini. The numeric-env command needs only the
+standard library: the Makefile runs it with the system Python, before .venv exists.
+"""
+
+from __future__ import annotations  # the system Python may be older than the venv's
+
+import shlex
+import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
+
+# The chapters' printed numbers must be the same on every machine that runs them. OpenBLAS
+# and NumPy pick their vector code by CPU, and other code rounds float32 sums differently
+# (enough for nbval to see after a few hundred training steps): pin both to what any
+# x86-64 CPU with AVX2 runs (OpenBLAS's Haswell kernels, NumPy without its AVX-512 paths).
+# Two notebooks run at once on two cores, so one BLAS thread each keeps them from fighting.
+NUMERIC_ENV = {
+    "OPENBLAS_CORETYPE": "Haswell",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
 
 
 def toc_entries() -> list[str]:
     """Every `file:` in _toc.yml, without suffix, root first: ['intro', 'chapters/01_...']."""
+    import yaml  # here, not at the top: `numeric-env` must run without the venv
+
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     entries = [toc["root"]]
     for part in toc.get("parts", []):
@@ -51,3 +77,16 @@ def built_page_weight(page: str) -> int | None:
     text = html.read_text(errors="ignore")
     images = [p for p in (ROOT / "_build" / "html" / "_images").glob("*") if p.name in text]
     return html.stat().st_size + sum(p.stat().st_size for p in images)
+
+
+def main(argv: list[str]) -> None:
+    if argv == ["numeric-env"]:
+        # Quoted for the shell: NPY_DISABLE_CPU_FEATURES holds spaces, and the Makefile puts
+        # these assignments in front of a command.
+        print(" ".join(f"{key}={shlex.quote(value)}" for key, value in NUMERIC_ENV.items()))
+    else:
+        sys.exit("usage: python tools/book.py numeric-env")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
