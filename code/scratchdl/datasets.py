@@ -9,9 +9,10 @@ source and license in ``data/README.md``). Where a file is looked for, in order:
 3. a user cache folder, ``$XDG_CACHE_HOME/scratchdl`` or ``~/.cache/scratchdl``, where
    the file is downloaded from the repository the first time (Colab, ``pip install``).
 
-Whatever the source, the file's sha256 must match the table ``FILES`` before it is used:
-a file that was cut short or changed is an error that says how to fix it, never silently
-wrong data. A download goes to a temporary file first, so nothing half-written is left.
+Whatever the source, the file's sha256 must match the one in ``scratchdl.manifest`` before
+it is used: a file that was cut short or changed is an error that says how to fix it, never
+silently wrong data. A download goes to a temporary file first, so nothing half-written is
+left. Arrays are read with ``scratchdl.io.read_npz`` (no pickles).
 """
 
 from __future__ import annotations
@@ -26,17 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import io, manifest
+
 # Must equal `repository: url:` in the book's _config.yml (a test checks it).
 REPOSITORY_URL = "https://github.com/scratchdl/interactive-deep-learning-from-scratch"
 BRANCH = "main"
-
-# name -> sha256 of every file a loader may read (printed by data/build.py).
-FILES = {
-    "mnist.npz": "eb89079e5ecafc85b0299c1aa6367d5ff450afe4748e80a096cc4740f1f05672",
-    "mnist_mlp.npz": "95e3e706f61f44ab6992ece2b9b818774cf7e509ee01df4f2dc718580551b987",
-}
-
-REBUILD_HINT = "run `python data/build.py` in a clone of the repository"
 
 # str(path) -> (mtime_ns, size) of files whose sha256 was checked in this process, so
 # loading the same file again does not hash 11 MB again.
@@ -51,7 +46,7 @@ class DataError(RuntimeError):
     file and how to fix it."""
 
 
-def _repository_data_dir() -> Path | None:
+def repository_data_dir() -> Path | None:
     """The ``data/`` folder of the repository (code/scratchdl/../../data), or None when the
     package is installed without it. Tests replace this to simulate a bare install.
 
@@ -76,41 +71,34 @@ def download_url(name: str) -> str:
     return f"{REPOSITORY_URL}/raw/{BRANCH}/data/{name}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_mtime_ns, stat.st_size
 
 
-def _check_known(name: str) -> None:
-    if name not in FILES:
-        raise ValueError(f"unknown data file {name!r}; known files: {', '.join(sorted(FILES))}")
+def _rebuild_hint(name: str) -> str:
+    return f"rebuild it with `{manifest.entry(name).recipe}` in a clone of the repository"
 
 
 def verify(path, name: str | None = None) -> Path:
-    """Check that the file at `path` has the sha256 recorded in ``FILES`` for `name`
-    (default: the file's own name). Returns the path; raises DataError on a mismatch."""
+    """Check that the file at `path` has the sha256 that ``scratchdl.manifest`` records for
+    `name` (default: the file's own name). Returns the path; raises DataError on a mismatch."""
     path = Path(path)
     name = path.name if name is None else name
-    _check_known(name)
+    expected = manifest.entry(name)   # ValueError listing the known files
     stamp = _stamp(path)
     if _verified.get(str(path)) == stamp:
         return path
-    actual = _sha256(path)
-    expected = FILES[name]
-    if actual != expected:
+    actual = io.sha256(path)
+    if actual != expected.sha256:
+        size = stamp[1]
+        cut = (f" and it holds {size:,} bytes instead of {expected.size:,}"
+               if size != expected.size else "")
         raise DataError(
-            f"{path} is damaged or out of date: its sha256 is {actual}, expected {expected}. "
-            f"Delete it and load it again to download a fresh copy, or {REBUILD_HINT} "
-            f"(a file in the repository's data/ folder can also be restored with "
-            f"`git checkout -- data/{name}`).")
+            f"{path} is damaged or out of date: its sha256 is {actual}{cut}, expected "
+            f"{expected.sha256}. Delete it and load it again to download a fresh copy, or "
+            f"{_rebuild_hint(name)} (a file in the repository's data/ folder can also be "
+            f"restored with `git checkout -- data/{name}`).")
     _verified[str(path)] = stamp
     return path
 
@@ -119,7 +107,8 @@ def _download(name: str, target: Path) -> None:
     """Download ``data/<name>`` from the repository to `target`, check its sha256 while
     streaming, then move it into place. On any failure nothing is left at `target`."""
     url = download_url(name)
-    fix = f"{REBUILD_HINT}, or check your network connection"
+    expected = manifest.entry(name).sha256
+    fix = f"{_rebuild_hint(name)}, or check your network connection"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -135,10 +124,10 @@ def _download(name: str, target: Path) -> None:
                     digest.update(block)
                     out.write(block)
         actual = digest.hexdigest()
-        if actual != FILES[name]:
+        if actual != expected:
             raise DataError(
                 f"the download of {name} from {url} has sha256 {actual}, expected "
-                f"{FILES[name]} (the file on the server differs from what this version of "
+                f"{expected} (the file on the server differs from what this version of "
                 f"scratchdl expects); {fix}.")
         os.replace(tmp_name, target)
     except DataError:
@@ -163,14 +152,14 @@ def _remove_quietly(path: str) -> None:
 def data_path(name: str) -> Path:
     """Path of the verified data file `name` (e.g. ``"mnist.npz"``), downloading it into
     the cache folder if no copy is found (see the module docstring for the order)."""
-    _check_known(name)
+    manifest.entry(name)   # an unknown name is a ValueError listing the known files
     env_dir = os.environ.get("SCRATCHDL_DATA_DIR")
     if env_dir:
         path = Path(env_dir).expanduser() / name
         if not path.exists():
             _download(name, path)
         return verify(path, name)
-    repo_dir = _repository_data_dir()
+    repo_dir = repository_data_dir()
     if repo_dir is not None and (repo_dir / name).exists():
         return verify(repo_dir / name, name)
     path = _cache_dir() / name
@@ -183,8 +172,7 @@ def _mnist_raw() -> dict[str, np.ndarray]:
     path = data_path("mnist.npz")
     key = (str(path), *_stamp(path))
     if key not in _mnist_cache:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in ("train_x", "train_y", "test_x", "test_y")}
+        arrays = io.read_npz(path, what="data file", dtypes=[np.uint8])
         _mnist_cache.clear()  # keep one copy (55 MB), not one per file version
         _mnist_cache[key] = arrays
     return _mnist_cache[key]

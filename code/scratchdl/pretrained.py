@@ -1,123 +1,200 @@
-"""Train the small MNIST network that chapter 2 loads, and write ``data/mnist_mlp.npz``.
+"""Trained models the chapters load, and the seeded recipes that train them.
 
-Chapter 2 classifies the 10,000 MNIST test images with a network it does not train
-itself (training is the subject of chapter 3). This script is where that network comes
-from. Run it from a clone of the repository::
+A chapter gets a trained model in one line; the file comes from ``data/``, is checked
+against the sha256 in ``scratchdl.manifest``, and is downloaded from the repository when
+the package is installed alone (Colab)::
 
-    python -m scratchdl.pretrained                  # train, write data/mnist_mlp.npz
-    python -m scratchdl.pretrained --out net.npz    # write somewhere else
-    python -m scratchdl.pretrained --epochs 2       # a quicker, less accurate network
+    from scratchdl import pretrained
+    model = pretrained.load("mnist_mlp")
 
-The network has the shape of the sample weights in Koki Saito's *Deep Learning from
-Scratch* (chapter 3): 784 inputs, hidden layers of 50 and 100 sigmoid units, 10 scores.
-It is built and trained by scratchdl itself::
+Every shipped weights file has a **recipe** here: how to build the untrained model, how to
+train it (every random choice from one seed) and how to load the file. From a clone of the
+repository, the recipe writes the file again and prints its test score, training time and
+sha256::
 
-    MLP([784, 50, 100, 10], activation="sigmoid", init="xavier", rng=0, dtype=float32)
-    Trainer(model, "adam", learning_rate=3e-3, batch_size=100, rng=0)   # 10 epochs
+    python -m scratchdl.pretrained --list                      # the recipes
+    python -m scratchdl.pretrained mnist_mlp                   # train, write data/mnist_mlp.npz
+    python -m scratchdl.pretrained mnist_mlp --out net.npz     # write somewhere else
+    python -m scratchdl.pretrained mnist_mlp --epochs 2        # quicker, less accurate
 
-on the 60,000 training images; the 10,000 test images are never used for training.
-The weights are stored as float32 (about 180 KB); the test accuracy is printed at the end.
-
-Reproducible: every random choice (initial weights, batch order) comes from seed 0, and
-the zip entries of the .npz get a fixed timestamp, so the same NumPy on the same kind of
-machine writes the same bytes. (A different BLAS may round float32 sums differently and
-change the last bits of the weights, and so the sha256.) The script prints the file's
-sha256: after retraining, copy it into ``scratchdl.datasets.FILES["mnist_mlp.npz"]`` and
+The files are written with fixed zip timestamps, so the same NumPy, BLAS kernel and number
+of BLAS threads write the same bytes (``data/README.md`` states the settings each shipped
+file was built with). Another BLAS kernel or thread count rounds float32 sums differently
+and changes the last bits of the weights, and so the sha256; a file meant to replace the
+shipped one needs its printed sha256 and size copied into ``scratchdl/manifest.py`` and
 ``data/README.md``.
+
+To add a recipe (a CNN, word vectors...): write its build / train functions below, and
+``register(Recipe(...))``; add the file to the manifest and to ``data/README.md``.
 """
+from __future__ import annotations
 
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from . import datasets
+from . import datasets, io, manifest
 from .models import MLP
 from .training import Trainer
 
-FILENAME = "mnist_mlp.npz"
-SIZES = (784, 50, 100, 10)
-ACTIVATION = "sigmoid"
-INIT = "xavier"          # Glorot's scale suits sigmoid units
-DTYPE = np.float32       # half the file size of float64; plenty for inference
-SEED = 0
-EPOCHS = 10
-BATCH_SIZE = 100
-LEARNING_RATE = 3e-3
 
+@dataclass(frozen=True)
+class Recipe:
+    """How one shipped weights file is made and read.
 
-def build_model(rng=SEED):
-    """The untrained network: MLP([784, 50, 100, 10]) with sigmoid hidden units, float32."""
-    return MLP(list(SIZES), activation=ACTIVATION, init=INIT, rng=rng, dtype=DTYPE)
-
-
-def load_pretrained(path=None):
-    """The trained network, with the weights of ``path`` (default: the verified shipped
-    file ``data/mnist_mlp.npz``, downloaded when the package is installed alone)."""
-    if path is None:
-        path = datasets.data_path(FILENAME)
-    return build_model().load(path)
-
-
-def train(epochs=EPOCHS, seed=SEED, progress=True, train_data=None, eval_data=None):
-    """Train the network; returns (model, history).
-
-    train_data: (train_x (N, 784) float32 in [0, 1], train_y (N,) labels); default the
-    60,000 MNIST training images. eval_data: evaluated after each epoch (default none).
+    name: what ``load(name)`` and the command line call it, e.g. "mnist_mlp".
+    filename: the file in ``data/`` (and in the manifest), e.g. "mnist_mlp.npz".
+    description: one line for ``--list``.
+    build(seed) -> the untrained model, with the architecture the file holds.
+    train(epochs, seed, progress, data=None) -> (trained model, report). `data` replaces the
+        shipped training data (tests use small random data). The model has ``save(path)``;
+        the report is a dict of numbers to print, e.g. {"test accuracy": 0.9692}, and may
+        hold "log", a list of lines (one per epoch) printed first.
+    load(path) -> the ready model; the default ``build(0).load(path)`` suits any Sequential.
+    epochs: the number of epochs the shipped file was trained for.
     """
-    if train_data is None:
-        (train_x, train_y), _ = datasets.load_mnist(dtype=DTYPE)
-    else:
-        train_x, train_y = train_data
-    model = build_model(rng=seed)
-    trainer = Trainer(model, "adam", learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE,
-                      rng=seed, progress=progress)
-    history = trainer.fit(train_x, train_y, epochs=epochs, eval_data=eval_data)
+    name: str
+    filename: str
+    description: str
+    build: Callable
+    train: Callable
+    epochs: int
+    load: Callable | None = None
+
+    def read(self, path):
+        """The ready model with the weights of the file `path` (not checked against the manifest)."""
+        return self.load(path) if self.load is not None else self.build(0).load(path)
+
+
+RECIPES: dict[str, Recipe] = {}
+
+
+def register(recipe: Recipe) -> Recipe:
+    """Add `recipe` to RECIPES (a name can be registered once); returns it."""
+    if recipe.name in RECIPES:
+        raise ValueError(f"a recipe named {recipe.name!r} is already registered")
+    RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def get(name: str) -> Recipe:
+    """The recipe called `name`; a ValueError listing the known names if there is none."""
+    try:
+        return RECIPES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"no pretrained model named {name!r}; known: {', '.join(sorted(RECIPES))}") from None
+
+
+def load(name: str, path=None):
+    """The trained model `name` (e.g. "mnist_mlp"), ready to predict.
+
+    Reads the shipped file ``data/<filename>`` after checking its sha256 (downloading it
+    first when the package is installed without ``data/``), or the file `path` if given.
+    """
+    recipe = get(name)
+    if path is None:
+        path = datasets.data_path(recipe.filename)
+    return recipe.read(path)
+
+
+# --- mnist_mlp: chapter 2's classifier ---------------------------------------------------
+# The shape of the sample network in Saito's *Deep Learning from Scratch* (chapter 3): 784
+# inputs, hidden layers of 50 and 100 sigmoid units, 10 scores, trained on the 60,000
+# training images only. float32 halves the file (plenty for inference).
+
+def _mnist_mlp_build(seed=0):
+    # xavier: Glorot's scale suits sigmoid units
+    return MLP([784, 50, 100, 10], activation="sigmoid", init="xavier", rng=seed, dtype=np.float32)
+
+
+def _mnist_mlp_train(epochs=10, seed=0, progress=True, data=None):
+    """data: ((train_x (N, 784) float32 in [0, 1], train_y (N,)), (test_x, test_y));
+    default the shipped MNIST."""
+    return _train_classifier(_mnist_mlp_build(seed), data, flatten=True, epochs=epochs, seed=seed,
+                             progress=progress, learning_rate=3e-3)
+
+
+def _train_classifier(model, data, flatten, epochs, seed, progress, learning_rate, eval_samples=None):
+    """Adam on batches of 100 from seed `seed`; returns (model, report with the test accuracy).
+    data: ((train_x, train_y), (test_x, test_y)) or None for the shipped MNIST."""
+    (train_x, train_y), (test_x, test_y) = data if data is not None else \
+        datasets.load_mnist(flatten=flatten, dtype=np.float32)
+    trainer = Trainer(model, "adam", learning_rate=learning_rate, batch_size=100, rng=seed, progress=progress)
+    history = trainer.fit(train_x, train_y, epochs=epochs, eval_data=(test_x, test_y),
+                          eval_samples=eval_samples)
     if history["diverged"]:
-        raise RuntimeError("training diverged; the weights were not saved")
-    return model, history
+        raise RuntimeError("training diverged; nothing was written")
+    subset = "" if eval_samples is None else f" (on {eval_samples:,} samples of each)"
+    log = [f"epoch {epoch:2d}: train accuracy {train:.4f}, test accuracy {test:.4f}{subset}"
+           for epoch, train, test in zip(history["epoch"], history["train_accuracy"],
+                                         history["eval_accuracy"])]
+    return model, {"log": log, "test accuracy": model.accuracy(test_x, test_y)}
 
 
-def write(model, path):
-    """Save the model with model.save (reproducible bytes); returns the file's sha256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    return datasets._sha256(path)
+register(Recipe(
+    name="mnist_mlp", filename="mnist_mlp.npz", epochs=10,
+    description="chapter 2: MLP 784-50-100-10, sigmoid, float32, Adam 3e-3, batches of 100, seed 0",
+    build=_mnist_mlp_build, train=_mnist_mlp_train))
 
 
-def default_output():
-    """``data/mnist_mlp.npz`` of the repository this package sits in."""
-    folder = datasets._repository_data_dir()
+# --- the command line ---------------------------------------------------------------------
+
+def default_output(recipe: Recipe) -> Path:
+    """``data/<filename>`` of the repository this package sits in."""
+    folder = datasets.repository_data_dir()
     if folder is None:
         raise SystemExit("no data/ folder next to the package (not a clone of the repository): "
                          "pass --out PATH")
-    return folder / FILENAME
+    return folder / recipe.filename
 
 
-def main(argv=None):
+def main(argv=None, data=None):
+    """`python -m scratchdl.pretrained NAME [--out PATH] [--epochs N] [--seed S]`, or --list.
+    `data` is passed on to the recipe's train (tests). Returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m scratchdl.pretrained",
-                                     description="Train chapter 2's MNIST network and save it.")
-    parser.add_argument("--out", type=Path, default=None, help="output .npz (default data/mnist_mlp.npz)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over the data (default {EPOCHS})")
+                                     description="Train a shipped model from its recipe and write its file.")
+    parser.add_argument("name", nargs="?", help=f"the recipe: {', '.join(sorted(RECIPES))}")
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--out", type=Path, default=None, help="output file (default data/<filename>)")
+    parser.add_argument("--epochs", type=int, default=None, help="passes over the data (default: the recipe's)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    out = args.out if args.out is not None else default_output()
+    if args.list:
+        for recipe in RECIPES.values():
+            print(f"{recipe.name:12s} {recipe.filename:16s} {recipe.epochs:3d} epochs  {recipe.description}")
+        return 0
+    if args.name is None:
+        parser.error(f"name a recipe ({', '.join(sorted(RECIPES))}), or pass --list")
+    if args.name not in RECIPES:
+        parser.error(f"no recipe named {args.name!r}; known: {', '.join(sorted(RECIPES))}")
+    recipe = RECIPES[args.name]
+    epochs = recipe.epochs if args.epochs is None else args.epochs
+    out = args.out if args.out is not None else default_output(recipe)
 
-    (train_x, train_y), (test_x, test_y) = datasets.load_mnist(dtype=DTYPE)
     start = time.perf_counter()
-    model, history = train(epochs=args.epochs, progress=not args.no_progress,
-                           train_data=(train_x, train_y), eval_data=(test_x, test_y))
+    model, report = recipe.train(epochs=epochs, seed=args.seed, progress=not args.no_progress, data=data)
     seconds = time.perf_counter() - start
-    for epoch, train_acc, test_acc in zip(history["epoch"], history["train_accuracy"],
-                                          history["eval_accuracy"]):
-        print(f"epoch {epoch:2d}: train accuracy {train_acc:.4f}, test accuracy {test_acc:.4f}")
-    digest = write(model, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    digest = io.sha256(out)
+    for line in report.get("log", []):
+        print(line)
     print(f"trained in {seconds:.1f} s; wrote {out} ({out.stat().st_size:,} bytes)")
-    print(f"test accuracy {model.accuracy(test_x, test_y):.4f}")
+    for key, value in report.items():
+        if key != "log":
+            print(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}")
     print(f"sha256 {digest}")
+    shipped = manifest.FILES.get(recipe.filename)
+    if shipped is not None and (epochs, args.seed) == (recipe.epochs, 0):
+        print("same bytes as the shipped file" if digest == shipped.sha256 else
+              f"differs from the shipped file (sha256 {shipped.sha256}): if this file is to "
+              f"replace it, copy its sha256 and size into scratchdl/manifest.py and data/README.md")
     return 0
 
 

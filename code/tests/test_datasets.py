@@ -6,6 +6,7 @@ import io
 import itertools
 import re
 import shutil
+import struct
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchdl import datasets
+from scratchdl import datasets, manifest
+from scratchdl import io as sdl_io
 from scratchdl.datasets import DataError, data_path, load_mnist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +61,7 @@ def test_repository_url_matches_book_config():
 
 @needs_mnist
 def test_shipped_file_matches_recorded_sha256(mnist_bytes):
-    assert hashlib.sha256(mnist_bytes).hexdigest() == datasets.FILES["mnist.npz"]
+    assert hashlib.sha256(mnist_bytes).hexdigest() == manifest.FILES["mnist.npz"].sha256
 
 
 @needs_mnist
@@ -122,8 +124,8 @@ def test_unknown_name_lists_known_files():
 @needs_mnist
 def test_verified_file_is_hashed_once(monkeypatch):
     calls = []
-    real_sha256 = datasets._sha256
-    monkeypatch.setattr(datasets, "_sha256", lambda p: calls.append(p) or real_sha256(p))
+    real_sha256 = sdl_io.sha256
+    monkeypatch.setattr(sdl_io, "sha256", lambda p: calls.append(p) or real_sha256(p))
     assert data_path("mnist.npz") == data_path("mnist.npz") == MNIST_FILE
     assert len(calls) == 1
 
@@ -138,9 +140,17 @@ def test_corrupted_file_is_an_error_naming_it(monkeypatch, tmp_path, mnist_bytes
         load_mnist()
     message = str(info.value)
     assert str(tmp_path / "mnist.npz") in message
-    assert datasets.FILES["mnist.npz"] in message
+    assert manifest.FILES["mnist.npz"].sha256 in message
     assert hashlib.sha256(damaged).hexdigest() in message
-    assert "data/build.py" in message
+    assert "python data/build.py mnist" in message   # the file's recipe
+
+
+@needs_mnist
+def test_cut_file_is_an_error_stating_both_sizes(monkeypatch, tmp_path, mnist_bytes):
+    (tmp_path / "mnist.npz").write_bytes(mnist_bytes[:1000])
+    monkeypatch.setenv("SCRATCHDL_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match="1,000 bytes instead of 11,490,519"):
+        data_path("mnist.npz")
 
 
 # --- downloading when the package is installed without the repository's data/ folder ---
@@ -157,7 +167,7 @@ def bare_install(monkeypatch, tmp_path, serve):
         requested.append(url)
         return serve(url)
 
-    monkeypatch.setattr(datasets, "_repository_data_dir", lambda: None)
+    monkeypatch.setattr(datasets, "repository_data_dir", lambda: None)
     monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     cache = tmp_path / "xdg-cache" / "scratchdl"
     return cache, requested
@@ -225,18 +235,48 @@ def test_damaged_cached_copy_is_an_error(monkeypatch, tmp_path, mnist_bytes):
     assert requested == []  # a damaged file is reported, not silently replaced
 
 
-# --- data/build.py writes the same bytes every time ---
+# --- data/build.py: the recipe of mnist.npz ---
 
-def test_build_writes_deterministic_npz(tmp_path):
+def load_build_script():
     spec = importlib.util.spec_from_file_location("data_build", ROOT / "data" / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    arrays = {"x": np.arange(600, dtype=np.uint8).reshape(3, 200), "y": np.arange(3)}
-    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
-    build.write_npz_deterministic(first, arrays)
-    build.write_npz_deterministic(second, arrays)
-    assert first.read_bytes() == second.read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "b.npz"]
-    with np.load(first, allow_pickle=False) as archive:
-        np.testing.assert_array_equal(archive["x"], arrays["x"])
-        np.testing.assert_array_equal(archive["y"], arrays["y"])
+    return build
+
+
+def write_idx(path, array):
+    """An IDX file as LeCun published them: 0, 0, type 0x08 (uint8), ndim, big-endian sizes, data."""
+    path.write_bytes(bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+                     + array.tobytes())
+
+
+def test_build_target_rebuilds_the_shipped_mnist(tmp_path, raw_mnist, capsys):
+    """From the four IDX files (rebuilt here from the shipped arrays: their md5 must equal
+    the published ones), `python data/build.py mnist` writes the shipped bytes again."""
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    for key, name in [("train_x", "train-images.idx3-ubyte"), ("train_y", "train-labels.idx1-ubyte"),
+                      ("test_x", "t10k-images.idx3-ubyte"), ("test_y", "t10k-labels.idx1-ubyte")]:
+        write_idx(idx / name, raw_mnist[key])
+    out = tmp_path / "out"
+    load_build_script().main(["mnist", "--mnist-idx-dir", str(idx), "--out-dir", str(out)])
+    assert sorted(p.name for p in out.iterdir()) == ["mnist.npz"]   # no temporary file left
+    assert sdl_io.sha256(out / "mnist.npz") == manifest.FILES["mnist.npz"].sha256
+    assert "(matches the manifest)" in capsys.readouterr().out
+
+
+def test_build_refuses_an_unknown_target(capsys):
+    with pytest.raises(SystemExit):
+        load_build_script().main(["cifar10"])
+    assert "mnist" in capsys.readouterr().err
+
+
+def test_build_refuses_idx_files_with_the_wrong_md5(tmp_path, raw_mnist):
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    build = load_build_script()
+    for name in build.MNIST_MD5:
+        write_idx(idx / name, np.zeros((3, 2), dtype=np.uint8))
+    with pytest.raises(SystemExit, match="md5"):
+        build.main(["mnist", "--mnist-idx-dir", str(idx), "--out-dir", str(tmp_path / "out")])
+    assert not (tmp_path / "out" / "mnist.npz").exists()
