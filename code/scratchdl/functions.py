@@ -81,24 +81,38 @@ def log_softmax(x, axis=-1):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-def _as_batch(y, t):
-    """Return y as (N, K) and t as index labels (N,), accepting one-hot or index t."""
-    y = np.asarray(y)
-    t = np.asarray(t)
-    if y.ndim == 1:  # a single example: scores (K,), label () or one-hot (K,)
-        y = y[None, :]
-        t = t[None] if t.ndim in (0, 1) else t
-    if y.ndim != 2:
-        raise ValueError(f"expected scores of shape (N, K) or (K,), got {y.shape}")
-    if t.shape == y.shape:
-        t = np.argmax(t, axis=1)
-    elif t.shape != (y.shape[0],):
-        raise ValueError(
-            f"expected labels of shape ({y.shape[0]},) (indices) or {y.shape} (one-hot), got {t.shape}")
-    t = t.astype(np.intp)
-    if t.size and (t.min() < 0 or t.max() >= y.shape[1]):
-        raise ValueError(f"labels must lie in 0..{y.shape[1] - 1}, got {t.min()}..{t.max()}")
-    return y, t
+def as_labels(scores, t):
+    """Check class labels ``t`` against ``scores`` of shape (..., K); return them as indices.
+
+    t: integer class indices of shape scores.shape[:-1], each in 0..K-1, or exact one-hot
+    rows of shape scores.shape (every row all 0 but a single 1). Anything else (fractional
+    or soft labels, strings, a wrong shape) raises a ValueError naming what came: labels
+    are never truncated or argmaxed silently. Returns an intp array of shape scores.shape[:-1].
+    """
+    scores, t = np.asarray(scores), np.asarray(t)
+    if scores.ndim == 0:
+        raise ValueError("expected scores of shape (..., K), got a scalar")
+    k = scores.shape[-1]
+    index_shape = scores.shape[:-1]
+    if t.dtype.kind not in "biuf":
+        raise ValueError(f"expected integer class labels or one-hot rows, got an array of dtype {t.dtype}")
+    if t.shape == scores.shape and t.shape != index_shape:
+        onehot = t.reshape(-1, k) if t.size else t.reshape(0, k)
+        if not (np.all((onehot == 0) | (onehot == 1)) and np.all(onehot.sum(axis=1) == 1)):
+            raise ValueError("one-hot labels must have exactly one 1 per row and 0 elsewhere "
+                             "(soft or smoothed labels are not class labels)")
+        return np.argmax(t, axis=-1).astype(np.intp)
+    if t.shape != index_shape:
+        index_text = "(" + ", ".join(map(str, index_shape)) + (",)" if len(index_shape) == 1 else ")")
+        raise ValueError(f"expected labels of shape {index_text} (class indices) or "
+                         f"{scores.shape} (one-hot), got {t.shape}")
+    if t.dtype.kind == "b" or (t.dtype.kind == "f" and not np.all(t == np.round(t))):
+        raise ValueError(f"expected integer class indices, got {t.dtype} values such as "
+                         f"{t.ravel()[:3].tolist()}: labels are never rounded")
+    labels = t.astype(np.intp)
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"labels must lie in 0..{k - 1}, got {labels.min()}..{labels.max()}")
+    return labels
 
 
 def mse(y, t):
@@ -112,15 +126,18 @@ def mse(y, t):
 
 
 def cross_entropy(y, t, eps=1e-12):
-    """Cross-entropy -mean(log y[t]) of probabilities y: (N, K) or (K,).
+    """Cross-entropy -mean(log y[t]) of probabilities y: (..., K), e.g. (N, K) or (K,).
 
-    t holds index labels (N,) or one-hot rows (N, K). ``eps`` keeps log(0) finite.
+    t holds index labels (...,) or one-hot rows (..., K) (see ``as_labels``). ``eps`` keeps log(0) finite.
     """
-    y, t = _as_batch(y, t)
-    return -np.mean(np.log(y[np.arange(y.shape[0]), t] + eps))
+    y = np.asarray(y)
+    t = as_labels(y, t)
+    picked = np.take_along_axis(y, t[..., None], axis=-1)
+    return -np.mean(np.log(picked + eps))
 
 
 def cross_entropy_from_logits(logits, t):
     """Cross-entropy of softmax(logits), computed through log_softmax: stable for any logits."""
-    logits, t = _as_batch(logits, t)
-    return -np.mean(log_softmax(logits)[np.arange(logits.shape[0]), t])
+    logits = np.asarray(logits)
+    t = as_labels(logits, t)
+    return -np.mean(np.take_along_axis(log_softmax(logits), t[..., None], axis=-1))

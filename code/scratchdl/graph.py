@@ -9,7 +9,7 @@ closures in reverse topological order.
 """
 import numpy as np
 
-from .functions import _as_batch, log_softmax
+from .functions import as_labels, log_softmax
 
 
 class MulNode:
@@ -136,7 +136,7 @@ class Tensor:
         """Mean cross-entropy of softmax(self) for labels t. self: logits (N, K); t: (N,) or (N, K)."""
         if self.data.ndim != 2:
             raise ValueError(f"cross_entropy expected logits of shape (N, K), got {self.shape}")
-        _, t = _as_batch(self.data, t)
+        t = as_labels(self.data, t)
         n = self.shape[0]
         log_p = log_softmax(self.data)
         out = Tensor(-log_p[np.arange(n), t].mean(), (self,), "cross_entropy")

@@ -1,30 +1,53 @@
 """Layers: one class each, forward and backward side by side.
 
-Every layer has ``params`` and ``grads`` (dicts of arrays with the same keys; empty for
-layers without parameters), ``forward(x, train=True)`` and ``backward(dout) -> dx``.
-backward() must follow the forward() of the same batch, and never modifies ``dout``.
-Gradients are written into the arrays of ``grads`` in place, so a reference to
-``layer.grads["W"]`` stays valid across steps.
+The ``Layer`` contract, which every layer of the package keeps (and a test checks for
+each one, code/tests/test_layer_contract.py):
+
+- ``params`` and ``grads``: dicts of arrays with the same keys and shapes (empty for layers
+  without parameters). backward() writes the gradients into the arrays of ``grads`` in
+  place, so a reference to ``layer.grads["W"]`` stays valid across steps; optimizers update
+  the arrays of ``params`` in place.
+- ``buffers``: arrays that are not trained by gradients but belong to the layer's state and
+  must be saved with it (BatchNorm's running mean and variance); usually empty.
+- ``decay``: the names of the parameters that weight decay applies to (weights such as
+  ``"W"``; never biases, BatchNorm's gamma and beta, or embedding rows). A model's L2
+  penalty is built from these declarations, not from key names.
+- ``forward(x, train=True)``: the output for a batch; ``train`` switches between training
+  and inference behaviour (Dropout, BatchNorm). It caches what backward needs.
+- ``backward(dout, input_grad=True)``: dout is d loss / d output, of exactly the shape
+  forward() returned (anything else is a ValueError naming the layer). Returns d loss / d x,
+  and fills ``grads``. With ``input_grad=False`` a layer may skip dx and return None (the
+  first layer of a network: nobody needs the gradient of the data). backward() belongs to
+  the forward() of the same batch, and never modifies ``dout`` or the cached input.
+- ``reset_state()``: forget state carried from one batch to the next (recurrent layers);
+  a no-op for the others.
 """
 import numpy as np
 
 from . import functions as F
 from .initializers import get_initializer
-from .utils import as_rng, check_array
+from .utils import as_rng, check_array, check_positive_int
 
 
 class Layer:
-    """Base class. Subclasses set ``self.params``/``self.grads`` and implement forward/backward."""
+    """Base class: see the module docstring for the contract. Subclasses fill ``params``,
+    ``grads``, ``buffers`` and ``decay`` and implement forward/backward."""
+
+    decay = ()
 
     def __init__(self):
         self.params = {}
         self.grads = {}
+        self.buffers = {}
 
     def forward(self, x, train=True):
         raise NotImplementedError
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         raise NotImplementedError
+
+    def reset_state(self):
+        """Forget state carried between batches. Only recurrent layers have any."""
 
     def __call__(self, x, train=True):
         return self.forward(x, train)
@@ -32,15 +55,32 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}()"
 
+    def _cached(self, name):
+        """The value forward() cached under ``name``; a clear error if forward() never ran."""
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise RuntimeError(f"{self!r}.backward() called before forward()") from None
+
+    def _check_dout(self, dout, shape):
+        """dout as an array, if it has the shape of forward()'s output: broadcasting a wrong
+        dout would give a wrong gradient without any error."""
+        dout = np.asarray(dout)
+        if dout.shape != tuple(shape):
+            raise ValueError(f"{self!r}.backward expected dout of shape {tuple(shape)} (the shape of "
+                             f"its forward output), got {dout.shape}")
+        return dout
+
 
 class Affine(Layer):
     """y = x @ W + b.  x: (N, n_in), W: (n_in, n_out), b: (n_out,), y: (N, n_out)."""
 
+    decay = ("W",)
+
     def __init__(self, n_in, n_out, init="he", rng=None, dtype=np.float64):
         super().__init__()
-        if int(n_in) < 1 or int(n_out) < 1:
-            raise ValueError(f"Affine expected positive sizes, got n_in={n_in}, n_out={n_out}")
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_in = check_positive_int(n_in, "n_in", "Affine")
+        self.n_out = check_positive_int(n_out, "n_out", "Affine")
         self.init = get_initializer(init)
         self.dtype = np.dtype(dtype)
         self.params = {"W": np.asarray(self.init((self.n_in, self.n_out), as_rng(rng)), dtype=self.dtype),
@@ -53,10 +93,11 @@ class Affine(Layer):
         return self.x @ self.params["W"] + self.params["b"]
 
     def backward(self, dout, input_grad=True):
-        """dout: (N, n_out) -> dx: (N, n_in). ``input_grad=False`` skips dx (None is
-        returned): the first layer of a network never needs the gradient of its images."""
-        np.matmul(self.x.T, dout, out=self.grads["W"])   # dW = x^T dout: (n_in, n_out)
-        np.sum(dout, axis=0, out=self.grads["b"])          # db: every row used the same b
+        """dout: (N, n_out) -> dx: (N, n_in), or None with ``input_grad=False``."""
+        x = self._cached("x")
+        dout = self._check_dout(dout, (x.shape[0], self.n_out))
+        np.matmul(x.T, dout, out=self.grads["W"])   # dW = x^T dout: (n_in, n_out)
+        np.sum(dout, axis=0, out=self.grads["b"])     # db: every row used the same b
         return dout @ self.params["W"].T if input_grad else None   # dx = dout W^T
 
     def __repr__(self):
@@ -70,8 +111,9 @@ class ReLU(Layer):
         self.mask = x <= 0
         return np.where(self.mask, 0, x)
 
-    def backward(self, dout):
-        return np.where(self.mask, 0, dout)   # the gradient passes only where x > 0
+    def backward(self, dout, input_grad=True):
+        mask = self._cached("mask")
+        return np.where(mask, 0, self._check_dout(dout, mask.shape))   # passes only where x > 0
 
 
 class LeakyReLU(Layer):
@@ -85,8 +127,10 @@ class LeakyReLU(Layer):
         self.mask = x <= 0
         return np.where(self.mask, self.alpha * x, x)
 
-    def backward(self, dout):
-        return np.where(self.mask, self.alpha * dout, dout)
+    def backward(self, dout, input_grad=True):
+        mask = self._cached("mask")
+        dout = self._check_dout(dout, mask.shape)
+        return np.where(mask, self.alpha * dout, dout)
 
     def __repr__(self):
         return f"LeakyReLU(alpha={self.alpha})"
@@ -99,8 +143,9 @@ class Sigmoid(Layer):
         self.y = F.sigmoid(x)        # cache the output: the derivative needs only y
         return self.y
 
-    def backward(self, dout):
-        return dout * self.y * (1.0 - self.y)
+    def backward(self, dout, input_grad=True):
+        y = self._cached("y")
+        return self._check_dout(dout, y.shape) * y * (1.0 - y)
 
 
 class Tanh(Layer):
@@ -110,19 +155,25 @@ class Tanh(Layer):
         self.y = np.tanh(x)
         return self.y
 
-    def backward(self, dout):
-        return dout * (1.0 - self.y ** 2)
+    def backward(self, dout, input_grad=True):
+        y = self._cached("y")
+        return self._check_dout(dout, y.shape) * (1.0 - y ** 2)
 
 
 class Flatten(Layer):
     """(N, d1, d2, ...) -> (N, d1*d2*...), and back in backward."""
 
     def forward(self, x, train=True):
+        x = np.asarray(x)
+        if x.ndim < 1:
+            raise ValueError("Flatten expected input of shape (N, ...), got a scalar")
         self.shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dout):
-        return dout.reshape(self.shape)
+    def backward(self, dout, input_grad=True):
+        shape = self._cached("shape")
+        dout = self._check_dout(dout, (shape[0], int(np.prod(shape[1:]))))
+        return dout.reshape(shape)
 
 
 class Dropout(Layer):
@@ -143,6 +194,7 @@ class Dropout(Layer):
         self.fixed_mask = None
 
     def forward(self, x, train=True):
+        self.shape = np.shape(x)
         if not train or self.rate == 0.0:
             self.scale = None
             return x
@@ -155,7 +207,8 @@ class Dropout(Layer):
         self.scale = self.mask / (1.0 - self.rate)
         return x * self.scale.astype(x.dtype, copy=False)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
+        dout = self._check_dout(dout, self._cached("shape"))
         return dout if self.scale is None else dout * self.scale.astype(dout.dtype, copy=False)
 
     def __repr__(self):
@@ -167,16 +220,32 @@ class BatchNorm(Layer):
 
     Training: normalize each feature with the batch mean and variance, then scale by gamma
     and shift by beta; keep running averages for testing. x: (N, D), or (N, C, H, W) with
-    one gamma/beta per channel C.
+    one gamma/beta per channel C. Inference (train=False) uses the running averages, and
+    backward then differentiates that fixed affine map: dx = dout * gamma / sqrt(var + eps).
+
+    Conventions that differ from PyTorch's BatchNorm1d/2d, for readers who compare:
+    running = momentum * running + (1 - momentum) * batch, so the default momentum 0.9 here
+    is PyTorch's momentum=0.1; the running variance averages the biased batch variance
+    (divided by N, the one used to normalize), where PyTorch stores the unbiased one
+    (divided by N - 1).
     """
 
     def __init__(self, n_features, momentum=0.9, eps=1e-5, dtype=np.float64):
         super().__init__()
-        self.n_features, self.momentum, self.eps = int(n_features), momentum, eps
+        self.n_features = check_positive_int(n_features, "n_features", "BatchNorm")
+        self.momentum, self.eps = momentum, eps
         self.params = {"gamma": np.ones(n_features, dtype=dtype), "beta": np.zeros(n_features, dtype=dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.running_mean = np.zeros(n_features, dtype=dtype)
-        self.running_var = np.ones(n_features, dtype=dtype)
+        self.buffers = {"running_mean": np.zeros(n_features, dtype=dtype),
+                        "running_var": np.ones(n_features, dtype=dtype)}
+
+    @property
+    def running_mean(self):
+        return self.buffers["running_mean"]
+
+    @property
+    def running_var(self):
+        return self.buffers["running_var"]
 
     def _to_2d(self, x):
         if x.ndim == 4:   # (N, C, H, W) -> (N*H*W, C): each channel is one feature
@@ -184,38 +253,47 @@ class BatchNorm(Layer):
         return x
 
     def forward(self, x, train=True):
+        x = check_array(x, "BatchNorm")
         if x.ndim not in (2, 4) or x.shape[1] != self.n_features:
             raise ValueError(f"BatchNorm expected input of shape (N, {self.n_features}) or "
                              f"(N, {self.n_features}, H, W), got {x.shape}")
         self.input_shape = x.shape
         x2 = self._to_2d(x)
         if train:
+            if x2.shape[0] < 2:
+                raise ValueError(f"BatchNorm in training needs at least two values per feature to "
+                                 f"estimate a variance, got input of shape {x.shape} (one sample: "
+                                 f"use a larger batch, or train=False)")
             mean = x2.mean(axis=0)
             self.xc = x2 - mean
             var = np.mean(self.xc ** 2, axis=0)
             self.std = np.sqrt(var + self.eps)
             self.xn = self.xc / self.std
-            m = self.momentum
-            self.running_mean *= m
-            self.running_mean += (1 - m) * mean
-            self.running_var *= m
-            self.running_var += (1 - m) * var
-            xn = self.xn
+            m, running = self.momentum, self.buffers   # updated in place: saved models see it
+            running["running_mean"] *= m
+            running["running_mean"] += (1 - m) * mean
+            running["running_var"] *= m
+            running["running_var"] += (1 - m) * var
         else:
-            xn = (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        out = self.params["gamma"] * xn + self.params["beta"]
+            self.std = np.sqrt(self.running_var + self.eps)
+            self.xn = (x2 - self.running_mean) / self.std
+        self.trained_batch = train
+        out = self.params["gamma"] * self.xn + self.params["beta"]
         if x.ndim == 4:
             n, c, h, w = x.shape
             out = out.reshape(n, h, w, c).transpose(0, 3, 1, 2)
         return out
 
-    def backward(self, dout):
-        d2 = self._to_2d(dout)
+    def backward(self, dout, input_grad=True):
+        d2 = self._to_2d(self._check_dout(dout, self._cached("input_shape")))
         np.sum(d2, axis=0, out=self.grads["beta"])
         np.sum(d2 * self.xn, axis=0, out=self.grads["gamma"])
         dxn = d2 * self.params["gamma"]
-        # the mean and the variance depend on every sample: their paths collapse into this
-        dx = (dxn - dxn.mean(axis=0) - self.xn * np.mean(dxn * self.xn, axis=0)) / self.std
+        if self.trained_batch:
+            # the mean and the variance depend on every sample: their paths collapse into this
+            dx = (dxn - dxn.mean(axis=0) - self.xn * np.mean(dxn * self.xn, axis=0)) / self.std
+        else:
+            dx = dxn / self.std   # the running statistics are constants
         if len(self.input_shape) == 4:
             n, c, h, w = self.input_shape
             dx = dx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
@@ -225,28 +303,48 @@ class BatchNorm(Layer):
         return f"BatchNorm({self.n_features})"
 
 
-class SoftmaxCrossEntropy(Layer):
-    """Softmax followed by the mean cross-entropy loss.
+class Residual(Layer):
+    """y = x + f(x), where f is a stack of layers (He et al., 2016).
 
-    forward(logits, t): logits (N, K), t index labels (N,) or one-hot (N, K) -> scalar loss.
-    backward(dout=1.0) -> (softmax(logits) - onehot(t)) / N, the gradient for the logits.
-    Computed through log-softmax, so logits of +-1000 give finite values.
+    layers: the layers of f, applied in order; f(x) must have x's shape. Their parameters,
+    gradients and buffers appear here under "{index in f}.{name}" (so a model sees
+    "3.0.W" for the first weight inside its fourth layer), and their decay declarations carry
+    over. backward: the gradient reaches x twice, straight through the sum and through f.
     """
 
-    def forward(self, logits, t=None, train=True):
-        if t is None:
-            raise ValueError("SoftmaxCrossEntropy.forward needs the labels t as well as the logits")
-        logits, self.t = F._as_batch(logits, t)
-        log_p = F.log_softmax(logits)
-        self.probs = np.exp(log_p)
-        return float(-np.mean(log_p[np.arange(len(self.t)), self.t]))
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = list(layers)
+        if not self.layers or not all(isinstance(layer, Layer) for layer in self.layers):
+            raise ValueError(f"Residual expected a non-empty list of layers, got {layers!r}")
+        for kind in ("params", "grads", "buffers"):   # the inner layers' own arrays, not copies
+            setattr(self, kind, {f"{i}.{name}": a for i, layer in enumerate(self.layers)
+                                 for name, a in getattr(layer, kind).items()})
+        self.decay = tuple(f"{i}.{name}" for i, layer in enumerate(self.layers) for name in layer.decay)
 
-    def backward(self, dout=1.0):
-        n = self.probs.shape[0]
-        dx = self.probs.copy()
-        dx[np.arange(n), self.t] -= 1.0
-        dx *= dout / n
-        return dx
+    def forward(self, x, train=True):
+        h = x
+        for layer in self.layers:
+            h = layer.forward(h, train=train)
+        if np.shape(h) != np.shape(x):
+            raise ValueError(f"Residual: its layers map input of shape {np.shape(x)} to {np.shape(h)}; "
+                             f"y = x + f(x) needs f to keep the shape")
+        self.shape = np.shape(x)
+        return x + h
+
+    def backward(self, dout, input_grad=True):
+        dout = self._check_dout(dout, self._cached("shape"))
+        d = dout
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return dout + d   # the skip path passes dout unchanged: the gradient highway
+
+    def reset_state(self):
+        for layer in self.layers:
+            layer.reset_state()
+
+    def __repr__(self):
+        return f"Residual([{', '.join(repr(layer) for layer in self.layers)}])"
 
 
 _ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU}

@@ -1,34 +1,40 @@
-"""Models: a stack of layers with one loss, and the multi-layer perceptron built from it.
+"""Models: a stack of layers with one loss, and the networks built from it.
 
-A ``Sequential`` model runs its layers in order (forward), then in reverse (backward),
-and exposes every parameter in one flat dict keyed "{layer index}.{name}" (e.g. "0.W"),
-the form ``Optimizer.step(params, grads)`` expects. Weights are saved as ``.npz`` and
-loaded with ``allow_pickle=False``: a weight file can never run code.
+The model contract, kept by ``Sequential`` (and so by every network of the package):
+
+- ``params`` / ``grads`` / ``buffers``: flat dicts keyed "{layer index}.{name}" (e.g.
+  "0.W", "1.running_mean"), holding the layers' own arrays: the form
+  ``Optimizer.step(params, grads)`` expects.
+- ``predict(x, train=False) -> scores``; ``loss(x, t, train=True) -> float`` (the loss
+  object's mean plus the weight-decay penalty); ``backward(dout=1.0) -> grads``;
+  ``evaluate(x, t, metrics=("accuracy",)) -> {name: value}``; ``reset_state()``.
+- ``state_dict()`` / ``load_state_dict(state)``: every parameter and buffer as a dict of
+  copies, and its all-or-nothing assignment back (everything is checked before anything is
+  written): the in-memory form, for averaging clients' models, say.
+- ``save(path)`` / ``load(path)``: the same state in an ``.npz`` file, written
+  reproducibly and read with ``allow_pickle=False`` (scratchdl.io): a weight file can
+  never run code.
 """
-import inspect
 import json
 import os
-import tempfile
-import zipfile
 
 import numpy as np
 
-from .layers import Affine, BatchNorm, Dropout, SoftmaxCrossEntropy, layer_from_name
-from .utils import as_rng
+from . import io
+from .layers import Affine, BatchNorm, Dropout, layer_from_name
+from .losses import SoftmaxCrossEntropy
+from .metrics import get_metric
+from .utils import as_rng, check_positive_int, check_samples
 
-# Arrays a layer keeps besides its parameters that a saved model needs (BatchNorm's
-# running statistics: without them a loaded model would predict with mean 0, variance 1).
-BUFFERS = ("running_mean", "running_var")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 ARCHITECTURE_KEY = "__architecture__"
 
 
 class Sequential:
-    """Layers applied in order, followed by a loss layer.
+    """Layers applied in order, followed by a loss.
 
-    layers: a list of Layer objects. loss: the loss layer (default SoftmaxCrossEntropy()).
-    weight_decay: L2 strength lambda; the loss gains 0.5 * lambda * sum(W^2) over every
-    parameter named "W" (weights, not biases or BatchNorm's gamma/beta).
+    layers: a list of Layer objects. loss: a Loss (default SoftmaxCrossEntropy()).
+    weight_decay: L2 strength lambda; the loss gains 0.5 * lambda * sum(p^2) over every
+    parameter a layer lists in its ``decay`` (weights, not biases or BatchNorm's gamma/beta).
     """
 
     def __init__(self, layers, loss=None, weight_decay=0.0):
@@ -45,12 +51,24 @@ class Sequential:
     @property
     def params(self):
         """{"{index}.{name}": array} for every parameter of every layer (the layers' arrays)."""
-        return {f"{i}.{name}": p for i, layer in enumerate(self.layers) for name, p in layer.params.items()}
+        return self._flat("params")
 
     @property
     def grads(self):
         """{"{index}.{name}": array}: the gradients from the last backward(), same keys as params."""
-        return {f"{i}.{name}": g for i, layer in enumerate(self.layers) for name, g in layer.grads.items()}
+        return self._flat("grads")
+
+    @property
+    def buffers(self):
+        """{"{index}.{name}": array}: state that is saved but not trained (running statistics)."""
+        return self._flat("buffers")
+
+    def _flat(self, kind):
+        return {f"{i}.{name}": a for i, layer in enumerate(self.layers) for name, a in getattr(layer, kind).items()}
+
+    def decayed_keys(self):
+        """The keys of params that weight decay applies to (each layer's ``decay``)."""
+        return [f"{i}.{name}" for i, layer in enumerate(self.layers) for name in layer.decay]
 
     def predict(self, x, train=False):
         """Forward pass through every layer. x: the first layer's input, e.g. (N, D).
@@ -59,19 +77,13 @@ class Sequential:
             x = layer.forward(x, train=train)
         return x
 
-    def _weight_names(self):
-        return [key for key in self.params if key.endswith(".W")]
-
     def loss(self, x, t, train=True):
-        """Mean loss on a batch plus the weight-decay penalty. x: (N, ...), t: (N,) or (N, K)."""
-        x, t = np.asarray(x), np.asarray(t)
-        if t.ndim == 0 or x.ndim == 0 or t.shape[0] != x.shape[0]:
-            raise ValueError(f"{type(self).__name__}.loss expected as many labels as inputs: "
-                             f"got x of shape {x.shape} and t of shape {t.shape}")
+        """Mean loss on a batch plus the weight-decay penalty. x: (N, ...), t: (N, ...) targets."""
+        x, t = check_samples(x, t, f"{type(self).__name__}.loss")
         loss = self.loss_layer.forward(self.predict(x, train=train), t)
         if self.weight_decay:
             params = self.params
-            loss += 0.5 * self.weight_decay * sum(float(np.sum(params[k] ** 2)) for k in self._weight_names())
+            loss += 0.5 * self.weight_decay * sum(float(np.sum(params[k] ** 2)) for k in self.decayed_keys())
         return loss
 
     def backward(self, dout=1.0):
@@ -79,17 +91,13 @@ class Sequential:
         dout = self.loss_layer.backward(dout)
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        first = self.layers[0]
-        if _accepts_input_grad(first):
-            # the model's input is data, not a parameter: nobody needs its gradient, and for
-            # a first Affine layer it would cost a third of all the matrix products
-            first.backward(dout, input_grad=False)
-        else:
-            first.backward(dout)
+        # the model's input is data, not a parameter: nobody needs its gradient, and for a
+        # first Affine layer it would cost a third of all the matrix products
+        self.layers[0].backward(dout, input_grad=False)
         grads = self.grads
         if self.weight_decay:
             params = self.params
-            for key in self._weight_names():
+            for key in self.decayed_keys():
                 grads[key] += self.weight_decay * params[key]   # d/dW of 0.5 * lambda * W^2
         return grads
 
@@ -99,24 +107,32 @@ class Sequential:
         self.last_loss = self.loss(x, t, train=True)
         return self.backward()
 
-    def accuracy(self, x, t, batch_size=1000):
-        """Fraction of samples whose highest score is the label. t: (N,) indices or (N, K) one-hot.
-        Runs in batches of ``batch_size`` so large test sets need little memory."""
-        x, t = np.asarray(x), np.asarray(t)
-        if t.ndim == 2:
-            t = np.argmax(t, axis=1)
-        if t.ndim != 1 or t.shape[0] != x.shape[0]:
-            raise ValueError(f"{type(self).__name__}.accuracy expected labels of shape ({x.shape[0]},) "
-                             f"or ({x.shape[0]}, K), got {np.shape(t)}")
-        if x.shape[0] == 0:
-            return 0.0
-        correct = 0
+    def evaluate(self, x, t, metrics=("accuracy",), batch_size=1000):
+        """{name: value} of each metric on (x, t), in inference mode, ``batch_size`` samples
+        at a time so large sets need little memory. metrics: names ("accuracy",
+        "cross_entropy", "perplexity") or Metric objects (scratchdl.metrics)."""
+        x, t = check_samples(x, t, f"{type(self).__name__}.evaluate")
+        metrics = [get_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
+        batch_size = check_positive_int(batch_size, "batch_size", f"{type(self).__name__}.evaluate")
+        sums = [[0.0, 0] for _ in metrics]
         for start in range(0, x.shape[0], batch_size):
             scores = self.predict(x[start:start + batch_size], train=False)
-            correct += int(np.sum(np.argmax(scores, axis=1) == t[start:start + batch_size]))
-        return correct / x.shape[0]
+            for metric, acc in zip(metrics, sums):
+                total, count = metric.batch(scores, t[start:start + batch_size])
+                acc[0] += total
+                acc[1] += count
+        return {m.name: m.result(total, count) for m, (total, count) in zip(metrics, sums)}
 
-    # -- saving and loading -------------------------------------------------------------
+    def accuracy(self, x, t, batch_size=1000):
+        """Fraction of samples whose highest score is the label. t: (N,) indices or (N, K) one-hot."""
+        return self.evaluate(x, t, ("accuracy",), batch_size)["accuracy"]
+
+    def reset_state(self):
+        """Let every layer forget state carried between batches (recurrent layers)."""
+        for layer in self.layers:
+            layer.reset_state()
+
+    # -- state: in memory and in files ----------------------------------------------------
 
     def architecture(self):
         """A JSON string naming each layer and its parameter shapes: what load() checks against."""
@@ -125,44 +141,49 @@ class Sequential:
                        for layer in self.layers]
         return json.dumps(description)
 
-    def state(self):
-        """Every array a saved model needs: {"0.W": ..., "1.running_mean": ...} (the live arrays)."""
-        arrays = {}
-        for i, layer in enumerate(self.layers):
-            for name, p in layer.params.items():
-                arrays[f"{i}.{name}"] = p
-            for name in BUFFERS:
-                if isinstance(getattr(layer, name, None), np.ndarray):
-                    arrays[f"{i}.{name}"] = getattr(layer, name)
-        return arrays
+    def state_dict(self):
+        """Copies of every parameter and buffer: {"0.W": ..., "1.running_mean": ...}."""
+        return {key: array.copy() for key, array in {**self.params, **self.buffers}.items()}
+
+    def load_state_dict(self, state):
+        """Assign a state_dict() (same keys, shapes and dtypes) to this model, in place.
+
+        Everything is checked first (ValueError naming the difference: missing or
+        unexpected keys, a wrong shape or dtype), so on failure the model is unchanged.
+        Returns self.
+        """
+        return self._assign(state, "state_dict")
+
+    def _assign(self, arrays, source):
+        if not isinstance(arrays, dict):
+            raise ValueError(f"{source}: expected a dict of arrays like the one state_dict() returns, "
+                             f"got {type(arrays).__name__}")
+        expected = {**self.params, **self.buffers}
+        missing = sorted(set(expected) - set(arrays))
+        extra = sorted(set(arrays) - set(expected))
+        if missing or extra:
+            problems = ([f"missing arrays {missing}"] if missing else []) + \
+                ([f"unexpected arrays {extra}"] if extra else [])
+            raise ValueError(f"{source}: " + ", ".join(problems))
+        for key, target in expected.items():
+            value = arrays[key]
+            if not isinstance(value, np.ndarray) or value.shape != target.shape or value.dtype != target.dtype:
+                shape, dtype = np.shape(value), getattr(value, "dtype", type(value).__name__)
+                raise ValueError(f"{source}: array {key!r} has shape {shape} and dtype {dtype}, "
+                                 f"the model expects {target.shape} and {target.dtype}")
+        for key, target in expected.items():
+            target[...] = arrays[key]   # in place: optimizers and dict views stay attached
+        return self
 
     def save(self, path):
-        """Write every parameter (and BatchNorm's running statistics) to the .npz file ``path``.
+        """Write every parameter and buffer to the .npz file ``path``, with the architecture.
 
-        The file is written next to ``path`` under a temporary name and then renamed, so an
-        interrupted save never leaves a half-written file behind. Entries are sorted and
-        dated ZIP_DATE (np.savez stamps the current time), so equal weights give equal bytes
-        and a shipped file's sha256 can be reproduced.
+        Written under a temporary name and renamed (never half-written); entries sorted and
+        dated 1980, so equal weights give equal bytes and a shipped file's sha256 can be
+        reproduced (scratchdl.io.write_npz).
         """
-        path = os.fspath(path)
-        arrays = dict(self.state())
-        arrays[ARCHITECTURE_KEY] = np.array(self.architecture())  # a 0-d unicode array, no pickle
-        entries = sorted((f"{key}.npy", array) for key, array in arrays.items())
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as archive:
-                    for name, array in entries:
-                        info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-                        info.external_attr = 0o644 << 16
-                        with archive.open(info, "w", force_zip64=True) as entry:
-                            np.lib.format.write_array(entry, np.asanyarray(array), allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        arrays = {**self.params, **self.buffers, ARCHITECTURE_KEY: np.array(self.architecture())}
+        io.write_npz(path, dict(sorted(arrays.items())))
 
     def load(self, path):
         """Load weights saved by save() into this model, in place.
@@ -173,72 +194,18 @@ class Sequential:
         so on failure the model is unchanged. Returns self.
         """
         path = os.fspath(path)
-        loaded = _read_npz(path)
+        loaded = io.read_npz(path, what="model file")
         saved_arch = loaded.pop(ARCHITECTURE_KEY, None)
         if saved_arch is None or saved_arch.shape != () or saved_arch.dtype.kind != "U":
             raise ValueError(f"{path}: not a scratchdl model file (no {ARCHITECTURE_KEY} description)")
         if str(saved_arch) != self.architecture():
             raise ValueError(f"{path} was saved from a different architecture:\n"
                              f"  file:  {_summary(str(saved_arch))}\n  model: {_summary(self.architecture())}")
-        expected = self.state()
-        missing = sorted(set(expected) - set(loaded))
-        extra = sorted(set(loaded) - set(expected))
-        if missing or extra:
-            problems = ([f"missing arrays {missing}"] if missing else []) + \
-                ([f"unexpected arrays {extra}"] if extra else [])
-            raise ValueError(f"{path}: " + ", ".join(problems))
-        for key, target in expected.items():
-            value = loaded[key]
-            if value.shape != target.shape or value.dtype != target.dtype:
-                raise ValueError(f"{path}: array {key!r} has shape {value.shape} and dtype {value.dtype}, "
-                                 f"the model expects {target.shape} and {target.dtype}")
-        for key, target in expected.items():
-            target[...] = loaded[key]   # in place: optimizers and dict views stay attached
-        return self
+        return self._assign(loaded, path)
 
     def __repr__(self):
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
         return f"{type(self).__name__}([\n{inner}\n])"
-
-
-_INPUT_GRAD_SUPPORT = {}
-
-
-def _accepts_input_grad(layer):
-    """Whether layer.backward takes input_grad=False (skip computing dx), cached per class."""
-    kind = type(layer)
-    if kind not in _INPUT_GRAD_SUPPORT:
-        try:
-            _INPUT_GRAD_SUPPORT[kind] = "input_grad" in inspect.signature(layer.backward).parameters
-        except (TypeError, ValueError):
-            _INPUT_GRAD_SUPPORT[kind] = False
-    return _INPUT_GRAD_SUPPORT[kind]
-
-
-def _read_npz(path):
-    """Every array of an .npz file, read fully into memory without unpickling anything."""
-    with open(path, "rb") as f:   # FileNotFoundError for a missing file, as usual
-        magic = f.read(4)
-    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):   # every .npz is a zip archive
-        raise ValueError(f"{path}: not a valid .npz model file (it does not start like a zip archive)")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path}: not a model file (a single .npy array, not an .npz archive)")
-        with data:
-            return {key: data[key] for key in data.files}
-    except FileNotFoundError:
-        raise
-    except ValueError as error:
-        if str(error).startswith(f"{path}:"):
-            raise
-        if "pickle" in str(error).lower() or "object arrays" in str(error).lower():
-            raise ValueError(f"{path}: refusing to load pickled data (model files hold plain arrays "
-                             f"only; this one may have been tampered with)") from error
-        raise ValueError(f"{path}: not a valid .npz model file ({error})") from error
-    except Exception as error:  # BadZipFile, zlib.error, EOFError...: a damaged archive
-        raise ValueError(f"{path}: not a valid .npz model file, or a corrupted one "
-                         f"({type(error).__name__}: {error})") from error
 
 
 def _summary(architecture_json):
@@ -292,3 +259,4 @@ def _check_sizes(sizes):
         raise ValueError(f"MLP expected at least two positive integer sizes like [784, 100, 10] "
                          f"(inputs, hidden..., classes), got {sizes!r}")
     return [int(s) for s in sizes]
+

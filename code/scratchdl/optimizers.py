@@ -6,6 +6,8 @@ Per-parameter state (velocities, squared-gradient sums) is kept by key.
 """
 import numpy as np
 
+from .utils import check_positive_number
+
 
 class Optimizer:
     """Base class. ``learning_rate`` may be changed between steps (schedules do that)."""
@@ -52,7 +54,12 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """v <- m v - lr g;  p <- p + v.  A heavy ball that keeps rolling (Polyak, 1964)."""
+    """v <- m v - lr g;  p <- p + v.  A heavy ball that keeps rolling (Polyak, 1964).
+
+    The velocity v here includes the learning rate (Saito's and CS231n's form). PyTorch's
+    SGD(momentum=m) keeps b <- m b + g and steps p <- p - lr b instead: the same path while
+    lr is constant, but a learning-rate change acts at once there and only gradually here.
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.9):
         super().__init__(learning_rate)
@@ -66,7 +73,10 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov momentum: v <- m v - lr g;  p <- p + m v - lr g (the look-ahead form)."""
+    """Nesterov momentum: v <- m v - lr g;  p <- p + m v - lr g (the look-ahead form).
+
+    Like Momentum, the velocity includes the learning rate (PyTorch's nesterov=True keeps it
+    out; the steps agree while lr is constant)."""
 
     def update(self, key, p, g):
         v = self._slot(key, p)
@@ -76,7 +86,10 @@ class Nesterov(Momentum):
 
 
 class AdaGrad(Optimizer):
-    """h <- h + g^2;  p <- p - lr g / (sqrt(h) + eps) (Duchi et al., 2011)."""
+    """h <- h + g^2;  p <- p - lr g / (sqrt(h) + eps) (Duchi et al., 2011).
+
+    eps defaults to 1e-7 (Saito's value); PyTorch's Adagrad uses 1e-10. It matters only
+    while h is tiny, i.e. in the first steps of a parameter with near-zero gradients."""
 
     def __init__(self, learning_rate=0.01, eps=1e-7):
         super().__init__(learning_rate)
@@ -89,7 +102,10 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """h <- d h + (1 - d) g^2;  p <- p - lr g / (sqrt(h) + eps) (Tieleman & Hinton, 2012)."""
+    """h <- d h + (1 - d) g^2;  p <- p - lr g / (sqrt(h) + eps) (Tieleman & Hinton, 2012).
+
+    eps defaults to 1e-7; PyTorch's RMSprop uses 1e-8 (its alpha is our decay_rate, 0.99 in
+    both)."""
 
     def __init__(self, learning_rate=0.01, decay_rate=0.99, eps=1e-7):
         super().__init__(learning_rate)
@@ -123,6 +139,44 @@ class Adam(Optimizer):
         m_hat = m / (1 - self.beta1 ** t)
         v_hat = v / (1 - self.beta2 ** t)
         p -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class ClipGradNorm(Optimizer):
+    """Gradient clipping by global norm, wrapped around any optimizer (Pascanu et al., 2013).
+
+    Before each step, the norm of all gradients together, ||g|| = sqrt(sum of every g^2), is
+    measured; if it exceeds ``max_norm`` every gradient is scaled by max_norm / ||g||, so the
+    step keeps its direction but not its size. The caller's gradient arrays are not changed.
+    ``last_norm`` holds the norm measured at the last step (before clipping).
+    ``learning_rate`` reads and sets the inner optimizer's, so schedules work through it.
+    """
+
+    def __init__(self, optimizer, max_norm):
+        self.max_norm = check_positive_number(max_norm, "max_norm", "ClipGradNorm")
+        self.optimizer = get_optimizer(optimizer)
+        self.state = self.optimizer.state
+        self.iterations = 0
+        self.last_norm = None
+
+    @property
+    def learning_rate(self):
+        return self.optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.optimizer.learning_rate = value
+
+    def step(self, params, grads):
+        norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
+        self.last_norm = norm
+        if norm > self.max_norm:
+            scale = self.max_norm / norm
+            grads = {key: g * np.asarray(scale, dtype=g.dtype) for key, g in grads.items()}
+        self.optimizer.step(params, grads)
+        self.iterations += 1
+
+    def __repr__(self):
+        return f"ClipGradNorm({self.optimizer!r}, max_norm={self.max_norm:g})"
 
 
 _BY_NAME = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov,

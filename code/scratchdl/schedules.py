@@ -17,13 +17,7 @@ import math
 import numpy as np
 
 from .optimizers import Optimizer, get_optimizer
-
-
-def _positive(value, name, owner):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{owner} expected {name} > 0 (a finite number), got {value!r}")
-    return float(value)
+from .utils import check_positive_int, check_positive_number
 
 
 def _iterations(iteration, owner):
@@ -54,7 +48,7 @@ class constant(Schedule):  # noqa: N801  (lower case: used like a function)
     """lr(t) = learning_rate for every t."""
 
     def __init__(self, learning_rate):
-        self.learning_rate = _positive(learning_rate, "learning_rate", "constant")
+        self.learning_rate = check_positive_number(learning_rate, "learning_rate", "constant")
 
     def rate(self, t):
         return np.full_like(t, self.learning_rate)
@@ -71,13 +65,11 @@ class step_decay(Schedule):  # noqa: N801
     """
 
     def __init__(self, initial, drop=0.5, every=1000):
-        self.initial = _positive(initial, "initial", "step_decay")
-        self.drop = _positive(drop, "drop", "step_decay")
+        self.initial = check_positive_number(initial, "initial", "step_decay")
+        self.drop = check_positive_number(drop, "drop", "step_decay")
         if self.drop > 1:
             raise ValueError(f"step_decay expected drop in (0, 1] (a decay), got {drop!r}")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"step_decay expected every >= 1 (an int number of iterations), got {every!r}")
-        self.every = int(every)
+        self.every = check_positive_int(every, "every", "step_decay")
 
     def rate(self, t):
         return self.initial * self.drop ** np.floor(t / self.every)
@@ -90,11 +82,11 @@ class exponential_decay(Schedule):  # noqa: N801
     """lr(t) = initial * rate ** (t / every): the smooth version of step_decay."""
 
     def __init__(self, initial, rate=0.5, every=1000):
-        self.initial = _positive(initial, "initial", "exponential_decay")
-        self.decay = _positive(rate, "rate", "exponential_decay")
+        self.initial = check_positive_number(initial, "initial", "exponential_decay")
+        self.decay = check_positive_number(rate, "rate", "exponential_decay")
         if self.decay > 1:
             raise ValueError(f"exponential_decay expected rate in (0, 1] (a decay), got {rate!r}")
-        self.every = _positive(every, "every", "exponential_decay")
+        self.every = check_positive_number(every, "every", "exponential_decay")
 
     def rate(self, t):
         return self.initial * self.decay ** (t / self.every)
@@ -108,10 +100,8 @@ class cosine_decay(Schedule):  # noqa: N801
     (Loshchilov & Hutter's cosine annealing, without restarts)."""
 
     def __init__(self, initial, total, final=0.0):
-        self.initial = _positive(initial, "initial", "cosine_decay")
-        if isinstance(total, bool) or not isinstance(total, (int, np.integer)) or total < 1:
-            raise ValueError(f"cosine_decay expected total >= 1 (an int number of iterations), got {total!r}")
-        self.total = int(total)
+        self.initial = check_positive_number(initial, "initial", "cosine_decay")
+        self.total = check_positive_int(total, "total", "cosine_decay")
         if not 0 <= final <= self.initial:
             raise ValueError(f"cosine_decay expected 0 <= final <= initial = {self.initial:g}, got {final!r}")
         self.final = float(final)

@@ -35,3 +35,32 @@ def check_array(x, name, shape=None, ndim=None):
         if not ok:
             raise ValueError(f"{name} expected input of shape {_shape_text(shape)}, got {x.shape}")
     return x
+
+
+def check_positive_int(value, name, owner):
+    """Return ``value`` as an int if it is a positive integer (not a bool); otherwise raise a
+    ValueError like "Trainer expected batch_size to be a positive integer, got 0"."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{owner} expected {name} to be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_positive_number(value, name, owner):
+    """Return ``value`` as a float if it is a finite number > 0 (not a bool); otherwise raise a
+    ValueError like "ClipGradNorm expected max_norm > 0 (a finite number), got -1"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{owner} expected {name} > 0 (a finite number), got {value!r}")
+    return float(value)
+
+
+def check_samples(x, t, owner, allow_empty=False):
+    """x and t as arrays with the same number of samples (their first axis); with
+    ``allow_empty=False`` at least one. A mismatch raises a ValueError naming both shapes."""
+    x, t = np.asarray(x), np.asarray(t)
+    if x.ndim == 0 or t.ndim == 0 or x.shape[0] != t.shape[0]:
+        raise ValueError(f"{owner} expected as many labels as inputs (the same number of samples): "
+                         f"got x of shape {x.shape} and t of shape {t.shape}")
+    if x.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{owner} got no samples (x of shape {x.shape})")
+    return x, t

@@ -1,11 +1,9 @@
-import math
 
 import numpy as np
 import pytest
 
-from scratchdl.diagnostics import (best_trials, narrow_ranges, probe_deep_net, random_search,
-                                   sample_log_uniform, split_validation)
-from scratchdl.gradients import numerical_gradient, rel_error
+from scratchdl.diagnostics import probe, probe_deep_net
+from scratchdl.gradients import numerical_gradient
 
 
 def test_probe_shapes_and_determinism():
@@ -60,49 +58,28 @@ def test_probe_bad_input():
         probe_deep_net(np.zeros((2, 3)), activation="softplus")
 
 
-def test_split_validation():
-    x = np.arange(20).reshape(10, 2)
-    y = np.arange(10)
-    (tx, ty), (vx, vy) = split_validation(x, y, 0.3, rng=0)
-    assert tx.shape == (7, 2) and vx.shape == (3, 2)
-    assert sorted(np.concatenate([ty, vy]).tolist()) == list(range(10))
-    np.testing.assert_array_equal(tx[:, 0] // 2, ty)
-    with pytest.raises(ValueError, match="same number"):
-        split_validation(x, y[:5])
-    with pytest.raises(ValueError, match="fraction"):
-        split_validation(x, y, 1.5)
+def test_probe_reads_any_sequential():
+    from scratchdl.layers import Affine, BatchNorm, Flatten, ReLU
+    from scratchdl.models import Sequential
 
+    rng = np.random.default_rng(0)
+    model = Sequential([Flatten(), Affine(12, 6, rng=1), BatchNorm(6), ReLU(), Affine(6, 3, rng=2)])
+    x = rng.standard_normal((8, 3, 2, 2))        # 4-D input: whatever the first layer takes
+    upstream = rng.standard_normal((8, 3))
+    records = probe(model, x, upstream=upstream)
+    assert [r["layer"] for r in records] == [repr(layer) for layer in model.layers]
+    assert records[1]["output"].shape == (8, 6)
+    assert records[2]["mean"] == pytest.approx(float(np.mean(model.layers[2].params["beta"])), abs=1e-12)
+    assert set(records[2]["grad_norms"]) == {"gamma", "beta"}
+    assert records[-1]["dout_norm"] == pytest.approx(np.linalg.norm(upstream))
+    assert records[0]["dx_norm"] is None
+    # the recorded gradient norm of the first Affine is the true one
+    w = model.layers[1].params["W"]
 
-def test_log_uniform_sampling_in_range():
-    s = sample_log_uniform({"lr": (1e-6, 1e-2)}, 2000, rng=0)["lr"]
-    assert s.min() >= 1e-6 and s.max() <= 1e-2
-    # log-uniform: about a quarter of the samples in each of the four decades
-    counts = np.histogram(np.log10(s), bins=4, range=(-6, -2))[0]
-    assert np.all(np.abs(counts - 500) < 80)
-    with pytest.raises(ValueError, match="low <= high"):
-        sample_log_uniform({"lr": (0.0, 1.0)}, 3)
+    def loss():
+        return float(np.sum(model.predict(x, train=True) * upstream))
 
-
-def test_random_search_and_narrowing():
-    def objective(learning_rate, weight_decay):
-        return -abs(math.log10(learning_rate) + 3) - 0.1 * abs(math.log10(weight_decay) + 6)
-
-    ranges = {"learning_rate": (1e-6, 1e-1), "weight_decay": (1e-8, 1e-4)}
-    results = random_search(objective, ranges, 60, rng=0)
-    assert len(results) == 60 and set(results[0]) == {"learning_rate", "weight_decay", "score"}
-    assert results == random_search(objective, ranges, 60, rng=0)
-    top = best_trials(results, 5)
-    assert top[0]["score"] == max(r["score"] for r in results)
-    narrowed = narrow_ranges(results, 5)
-    lo, hi = narrowed["learning_rate"]
-    assert 1e-6 <= lo <= 1e-3 <= hi <= 1e-1 and hi / lo < 1e5 / 10
-
-
-def test_best_trials_puts_nan_last():
-    results = [{"a": 1.0, "score": float("nan")}, {"a": 2.0, "score": 0.5}]
-    assert best_trials(results, 1)[0]["a"] == 2.0
-
-
-def test_random_search_bad_trials():
-    with pytest.raises(ValueError, match="n_trials"):
-        random_search(lambda a: 0.0, {"a": (1e-3, 1.0)}, 0)
+    numeric = numerical_gradient(loss, w, h=1e-6)
+    assert records[1]["grad_norms"]["W"] == pytest.approx(np.linalg.norm(numeric), rel=1e-6)
+    with pytest.raises(ValueError, match="Sequential"):
+        probe([Affine(2, 2)], x)

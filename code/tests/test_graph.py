@@ -5,7 +5,8 @@ import pytest
 
 from scratchdl.gradients import numerical_gradient, rel_error
 from scratchdl.graph import AddNode, MulNode, Tensor, _unbroadcast
-from scratchdl.layers import Affine, ReLU, SoftmaxCrossEntropy
+from scratchdl.layers import Affine, ReLU
+from scratchdl.losses import SoftmaxCrossEntropy
 
 TOL = 1e-7
 

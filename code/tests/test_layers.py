@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from scratchdl import layers as L
+from scratchdl.losses import SoftmaxCrossEntropy
 from scratchdl.gradients import gradient_check, numerical_gradient, rel_error
 
 TOL = 1e-7
@@ -59,7 +60,7 @@ def test_softmax_cross_entropy_gradient():
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((6, 4))
     for t in (np.array([0, 3, 1, 2, 2, 0]), np.eye(4)[[1, 1, 0, 3, 2, 2]]):
-        layer = L.SoftmaxCrossEntropy()
+        layer = SoftmaxCrossEntropy()
         layer.forward(logits, t)
         analytic = layer.backward()
         numeric = numerical_gradient(lambda: layer.forward(logits, t), logits)
@@ -67,7 +68,7 @@ def test_softmax_cross_entropy_gradient():
 
 
 def test_softmax_cross_entropy_extreme_logits():
-    layer = L.SoftmaxCrossEntropy()
+    layer = SoftmaxCrossEntropy()
     logits = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -128,3 +129,68 @@ def test_affine_can_skip_the_input_gradient():
     assert layer.backward(dout, input_grad=False) is None
     np.testing.assert_array_equal(layer.grads["W"], dW)
     assert dx.shape == x.shape
+
+
+def test_batchnorm_inference_backward_uses_the_running_statistics():
+    # a never-trained layer: backward in inference mode used to raise AttributeError, and
+    # after training it reused the last training batch's cache (relative error about 1)
+    rng = np.random.default_rng(0)
+    layer = L.BatchNorm(4)
+    layer.params["gamma"][:] = rng.uniform(0.5, 1.5, 4)
+    layer.buffers["running_var"][:] = rng.uniform(0.5, 2.0, 4)
+    x, dout = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+    layer.forward(x, train=False)
+    expected = dout * layer.params["gamma"] / np.sqrt(layer.running_var + layer.eps)
+    np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-12)
+    layer.forward(rng.standard_normal((6, 4)) * 3, train=True)   # a training batch, then eval again
+    layer.forward(x, train=False)
+    expected = dout * layer.params["gamma"] / np.sqrt(layer.running_var + layer.eps)
+    np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-12)
+    errors = gradient_check(layer, x, train=False)
+    assert max(errors.values()) < TOL
+
+
+def test_batchnorm_refuses_one_sample_per_feature_in_training():
+    layer = L.BatchNorm(3)
+    with pytest.raises(ValueError, match=r"at least two values per feature.*\(1, 3\)"):
+        layer.forward(np.ones((1, 3)), train=True)
+    with pytest.raises(ValueError, match=r"\(1, 3, 1, 1\)"):
+        layer.forward(np.ones((1, 3, 1, 1)), train=True)
+    assert layer.forward(np.ones((1, 3)), train=False).shape == (1, 3)   # inference is fine
+    assert layer.forward(np.ones((1, 3, 2, 1)), train=True).shape == (1, 3, 2, 1)  # 2 values each
+
+
+def test_backward_checks_dout_shape_with_the_layer_name():
+    # these layers used to broadcast a wrong dout silently, or fail with a raw NumPy error
+    rng = np.random.default_rng(0)
+    for layer, x in ((L.ReLU(), rng.standard_normal((4, 3))), (L.Sigmoid(), rng.standard_normal((4, 3))),
+                     (L.Tanh(), rng.standard_normal((4, 3))), (L.Dropout(0.5, rng=0), rng.standard_normal((4, 3))),
+                     (L.BatchNorm(3), rng.standard_normal((4, 3))), (L.Affine(3, 2, rng=0), rng.standard_normal((4, 3))),
+                     (L.Flatten(), rng.standard_normal((4, 3, 2)))):
+        out = layer.forward(x)
+        with pytest.raises(ValueError, match=rf"{type(layer).__name__}.*expected dout of shape {out.shape}".replace("(", r"\(").replace(")", r"\)")):
+            layer.backward(np.ones((1,) + out.shape[1:]))
+
+
+def test_sizes_must_be_positive_integers():
+    with pytest.raises(ValueError, match="n_in to be a positive integer"):
+        L.Affine(0, 3)
+    with pytest.raises(ValueError, match="n_out to be a positive integer"):
+        L.Affine(3, 2.5)
+    with pytest.raises(ValueError, match="n_features"):
+        L.BatchNorm(0)
+
+
+def test_residual_exposes_inner_state_and_refuses_shape_changes():
+    inner = [L.Affine(4, 4, rng=0), L.BatchNorm(4), L.ReLU()]
+    block = L.Residual(inner)
+    assert set(block.params) == {"0.W", "0.b", "1.gamma", "1.beta"}
+    assert block.params["0.W"] is inner[0].params["W"]
+    assert set(block.buffers) == {"1.running_mean", "1.running_var"}
+    assert block.decay == ("0.W",)
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    np.testing.assert_allclose(block.forward(x), x + inner[2].forward(inner[1].forward(inner[0].forward(x))))
+    with pytest.raises(ValueError, match=r"\(5, 4\) to \(5, 3\)"):
+        L.Residual([L.Affine(4, 3, rng=0)]).forward(x)
+    with pytest.raises(ValueError, match="non-empty list of layers"):
+        L.Residual([])

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from scratchdl.gradients import numerical_gradient, rel_error
-from scratchdl.layers import Affine, BatchNorm, ReLU, SoftmaxCrossEntropy, Tanh
+from scratchdl.layers import Affine, BatchNorm, ReLU, Tanh
+from scratchdl.losses import SoftmaxCrossEntropy
 from scratchdl.models import MLP, Sequential
 
 
@@ -115,11 +116,11 @@ def trained_bn_model(seed=0):
 
 
 def snapshot(model):
-    return {k: v.copy() for k, v in model.state().items()}
+    return {k: v.copy() for k, v in {**model.params, **model.buffers}.items()}
 
 
 def assert_unchanged(model, before):
-    after = model.state()
+    after = {**model.params, **model.buffers}
     assert after.keys() == before.keys()
     for key in before:
         np.testing.assert_array_equal(after[key], before[key])
@@ -147,7 +148,7 @@ def test_load_refuses_a_different_architecture(tmp_path):
     MLP([4, 6, 3], rng=0).save(path)
     other = MLP([4, 7, 3], rng=1)
     before = snapshot(other)
-    with pytest.raises(ValueError, match=f"weights.npz.*different architecture"):
+    with pytest.raises(ValueError, match="weights.npz.*different architecture"):
         other.load(path)
     assert_unchanged(other, before)
     with pytest.raises(ValueError, match="different architecture"):
@@ -167,7 +168,7 @@ def test_load_refuses_a_different_dtype(tmp_path):
 def test_load_refuses_pickled_objects(tmp_path):
     model, _ = trained_bn_model(0)
     path = tmp_path / "evil.npz"
-    arrays = {k: v for k, v in model.state().items()}
+    arrays = {k: v for k, v in {**model.params, **model.buffers}.items()}
     arrays["__architecture__"] = np.array(model.architecture())
     arrays["0.W"] = np.array([{"payload": "would run on unpickling"}], dtype=object)
     np.savez(path, allow_pickle=True, **arrays)
@@ -182,7 +183,7 @@ def tampered_files(model, folder):
     """Yield (description, path) of damaged copies of a saved model."""
     good = folder / "good.npz"
     model.save(good)
-    state = dict(model.state())
+    state = {**model.params, **model.buffers}
     arch = np.array(model.architecture())
 
     def write(name, arrays):
@@ -253,3 +254,97 @@ def test_backward_skips_the_input_gradient_when_the_first_layer_allows_it():
     assert calls == [True, False]    # the last layer passes dx on; the first has nobody to pass it to
     for key in reference:
         np.testing.assert_array_equal(grads[key], reference[key])
+
+
+# -- the model contract: state in memory, evaluate, decay by declaration ---------------
+
+def test_state_dict_is_a_copy_and_load_state_dict_assigns_in_place():
+    model, x = trained_bn_model(0)
+    state = model.state_dict()
+    assert set(state) == {"0.W", "0.b", "1.gamma", "1.beta", "1.running_mean", "1.running_var", "3.W", "3.b"}
+    assert all(state[k] is not v for k, v in {**model.params, **model.buffers}.items())
+    other, _ = trained_bn_model(1)
+    arrays_before = other.params
+    other.load_state_dict(state)
+    np.testing.assert_array_equal(other.predict(x), model.predict(x))
+    assert all(other.params[k] is arrays_before[k] for k in arrays_before)
+    state["0.W"][...] = 0.0                      # the copy is the caller's: the model is unchanged
+    assert np.any(other.params["0.W"] != 0.0)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.pop("1.running_mean"), r"missing arrays \['1.running_mean'\]"),
+    (lambda s: s.update({"9.W": np.zeros(2)}), r"unexpected arrays \['9.W'\]"),
+    (lambda s: s.update({"3.b": np.zeros(7)}), r"'3.b' has shape \(7,\).*expects \(3,\)"),
+    (lambda s: s.update({"0.W": s["0.W"].astype(np.float32)}), "float32.*float64"),
+    (lambda s: s.update({"0.W": s["0.W"].tolist()}), "'0.W'.*list"),
+])
+def test_load_state_dict_is_all_or_nothing(change, message):
+    source, _ = trained_bn_model(0)
+    state = source.state_dict()
+    state["0.b"] = state["0.b"] + 1.0     # a valid change, before the invalid one: must not land
+    change(state)
+    victim, _ = trained_bn_model(1)
+    before = snapshot(victim)
+    with pytest.raises(ValueError, match=message):
+        victim.load_state_dict(state)
+    assert_unchanged(victim, before)
+    with pytest.raises(ValueError, match="dict of arrays"):
+        victim.load_state_dict([1, 2])
+
+
+def test_evaluate_returns_every_metric():
+    x, y = blobs(60, classes=3)
+    model = MLP([2, 8, 3], rng=0)
+    result = model.evaluate(x, y, metrics=("accuracy", "cross_entropy", "perplexity"), batch_size=7)
+    assert set(result) == {"accuracy", "cross_entropy", "perplexity"}
+    assert result["accuracy"] == pytest.approx(np.mean(np.argmax(model.predict(x), axis=1) == y))
+    assert result["cross_entropy"] == pytest.approx(model.loss(x, y, train=False), rel=1e-12)
+    assert result["perplexity"] == pytest.approx(np.exp(result["cross_entropy"]), rel=1e-12)
+    with pytest.raises(ValueError, match="no samples"):
+        model.evaluate(x[:0], y[:0])
+    with pytest.raises(ValueError, match="unknown metric"):
+        model.evaluate(x, y, metrics=("f1",))
+
+
+def test_loss_refuses_an_empty_batch():
+    model = MLP([2, 3], rng=0)
+    with pytest.raises(ValueError, match="no samples"):
+        model.loss(np.zeros((0, 2)), np.zeros(0, dtype=int))
+
+
+def test_weight_decay_follows_each_layers_declaration():
+    class Recurrentish(Affine):      # a weight under another name: declared, so decayed
+        decay = ("W", "b")
+
+    class Lookup(Affine):            # a weight named W that declares no decay (like embeddings)
+        decay = ()
+
+    x, y = blobs(10, dim=2)
+    model = Sequential([Recurrentish(2, 4, rng=0), ReLU(), Lookup(4, 3, rng=1)], weight_decay=0.5)
+    assert model.decayed_keys() == ["0.W", "0.b"]
+    plain = Sequential([Recurrentish(2, 4, rng=0), ReLU(), Lookup(4, 3, rng=1)])
+    penalty = 0.25 * (np.sum(model.params["0.W"] ** 2) + np.sum(model.params["0.b"] ** 2))
+    assert model.loss(x, y) == pytest.approx(plain.loss(x, y) + penalty, rel=1e-12)
+    g, g_plain = model.gradient(x, y), plain.gradient(x, y)
+    np.testing.assert_allclose(g["2.W"], g_plain["2.W"])
+
+
+def test_per_step_outputs_with_a_custom_layer():
+    # a model whose scores are (N, T, K): the loss and accuracy work per position
+    class PerStep(Affine):
+        def forward(self, x, train=True):
+            self.shape = x.shape
+            return super().forward(x.reshape(-1, self.n_in)).reshape(x.shape[0], x.shape[1], self.n_out)
+
+        def backward(self, dout, input_grad=True):
+            dx = super().backward(np.asarray(dout).reshape(-1, self.n_out), input_grad)
+            return None if dx is None else dx.reshape(self.shape)
+
+    rng = np.random.default_rng(0)
+    model = Sequential([PerStep(3, 4, rng=0)])
+    x, t = rng.standard_normal((5, 6, 3)), rng.integers(0, 4, (5, 6))
+    grads = {k: g.copy() for k, g in model.gradient(x, t).items()}
+    for key, p in model.params.items():
+        assert rel_error(grads[key], numerical_gradient(lambda: model.loss(x, t), p)) < 1e-7
+    assert model.accuracy(x, t) == pytest.approx(np.mean(np.argmax(model.predict(x), axis=-1) == t))

@@ -54,3 +54,31 @@ def test_mismatched_grads_are_refused():
         O.SGD().step({"w": np.zeros(3)}, {"w": np.zeros(2)})
     with pytest.raises(ValueError, match="same keys"):
         O.SGD().step({"w": np.zeros(3)}, {"b": np.zeros(3)})
+
+
+def test_clip_grad_norm_scales_by_the_global_norm():
+    params = {"a": np.array([1.0, 1.0]), "b": np.array([[2.0]])}
+    grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}     # global norm 5
+    clipped = O.ClipGradNorm(O.SGD(learning_rate=1.0), max_norm=1.0)
+    clipped.step(params, grads)
+    assert clipped.last_norm == pytest.approx(5.0)
+    np.testing.assert_allclose(params["a"], [1.0 - 0.6, 1.0])
+    np.testing.assert_allclose(params["b"], [[2.0 - 0.8]])
+    np.testing.assert_array_equal(grads["a"], [3.0, 0.0])          # the caller's arrays untouched
+    small = {"a": np.array([0.3, 0.0]), "b": np.array([[0.4]])}     # norm 0.5: left alone
+    clipped.step(params, small)
+    np.testing.assert_allclose(params["a"], [0.4 - 0.3, 1.0])
+    clipped.learning_rate = 0.5                                     # reaches the inner optimizer
+    assert clipped.optimizer.learning_rate == 0.5
+    with pytest.raises(ValueError, match="max_norm > 0"):
+        O.ClipGradNorm("sgd", 0)
+
+
+def test_clip_grad_norm_works_under_a_schedule():
+    from scratchdl.schedules import Scheduled, step_decay
+
+    opt = Scheduled(O.ClipGradNorm(O.SGD(), max_norm=10.0), step_decay(0.1, drop=0.5, every=1))
+    p = {"w": np.array([1.0])}
+    opt.step(p, {"w": np.array([1.0])})
+    opt.step(p, {"w": np.array([1.0])})
+    assert p["w"][0] == pytest.approx(1.0 - 0.1 - 0.05)

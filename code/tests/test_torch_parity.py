@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 from scratchdl import layers as L  # noqa: E402
 from scratchdl import optimizers as O  # noqa: E402
 from scratchdl.graph import Tensor  # noqa: E402
+from scratchdl.losses import SoftmaxCrossEntropy  # noqa: E402
 
 
 def t64(a, grad=False):
@@ -19,7 +20,7 @@ def t64(a, grad=False):
 def test_affine_relu_softmax_cross_entropy_gradients():
     rng = np.random.default_rng(0)
     x, labels = rng.standard_normal((8, 5)), rng.integers(0, 3, 8)
-    fc1, relu, fc2, loss_layer = L.Affine(5, 4, rng=1), L.ReLU(), L.Affine(4, 3, rng=2), L.SoftmaxCrossEntropy()
+    fc1, relu, fc2, loss_layer = L.Affine(5, 4, rng=1), L.ReLU(), L.Affine(4, 3, rng=2), SoftmaxCrossEntropy()
     loss = loss_layer.forward(fc2.forward(relu.forward(fc1.forward(x))), labels)
     dx = fc1.backward(relu.backward(fc2.backward(loss_layer.backward())))
 
