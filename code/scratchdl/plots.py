@@ -28,6 +28,13 @@ COLOR_CYCLE = [PALETTE[name] for name in
 
 HIGHLIGHT = PALETTE["vermillion"]  # wrong predictions, warnings, "look here"
 
+# The only colours outside the palette: greys for what should recede behind it.
+GREYS = {
+    "dark": "#555555",   # notes and shape captions: readable, quieter than black text
+    "mid": "#999999",    # connections that carry no label, reference lines
+    "light": "#bbbbbb",  # background marks, e.g. the bars nobody should look at first
+}
+
 STYLE = {
     # opaque white everywhere: a transparent figure turns black-on-black in dark mode
     "figure.facecolor": "white",

@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from PIL import Image  # a dependency of matplotlib, so always installed
 
 from .controls import Checkbox, Dropdown, LogSlider, Slider, _Control
+from .plots import HIGHLIGHT
 
 __all__ = ["Slider", "LogSlider", "Dropdown", "Checkbox", "interactive_figure", "InteractiveFigure"]
 
@@ -68,7 +69,7 @@ def _render_rgb(fig, canvas, draw, values):
         fig.clf()
         message = f"The figure could not be drawn for these values.\n\n{error}"
         fig.text(0.5, 0.5, "\n".join(textwrap.fill(line, 70) for line in message.split("\n")),
-                 ha="center", va="center", color="#b00020", family="monospace")
+                 ha="center", va="center", color=HIGHLIGHT, family="monospace")
         canvas.draw()
     rgba = Image.fromarray(np.asarray(canvas.buffer_rgba()))
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -1,11 +1,7 @@
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from scratchdl.perceptron import GATES, INPUTS, Perceptron, draw_network, truth_table  # noqa: E402
+from scratchdl.perceptron import GATES, INPUTS, Perceptron, truth_table
 
 
 def test_truth_tables():
@@ -100,12 +96,3 @@ def test_bad_shapes_name_expected_and_received():
     with pytest.raises(ValueError, match="learning_rate"):
         Perceptron(learning_rate=0.0)
 
-
-def test_draw_network():
-    fig, ax = plt.subplots()
-    draw_network(ax, [["x1", "x2"], ["s1", "s2"], ["y"]],
-                 weights=[np.ones((2, 2)), np.ones((2, 1))], biases=[np.zeros(2), np.zeros(1)])
-    assert len(ax.texts) > 0
-    with pytest.raises(ValueError, match=r"weights\[0\] of shape \(2, 2\).*\(2, 3\)"):
-        draw_network(ax, [["a", "b"], ["c", "d"]], weights=[np.ones((2, 3))])
-    plt.close(fig)

@@ -1,0 +1,318 @@
+"""Every drawn diagram of the book, in the house palette of ``scratchdl.plots``.
+
+- ``draw_network``: a layered network, circles for units and arrows for weights, with the
+  perceptron's weights and biases written on it (chapter 1), or the layer sizes and the
+  shapes of the weight matrices of a multilayer network (chapter 2).
+- ``draw_graph``: a computational graph, operations as circles or boxes, forward values
+  above the edges in blue and derivatives below them in vermillion (chapters 4 and 6).
+- ``draw_matrix`` and ``draw_equation``: matrices as grids of cells with their shapes,
+  laid out into equations such as X @ W + b = Y (chapter 4).
+
+Colours come from the palette of ``scratchdl.plots``; ``FORWARD_COLOR``, ``BACKWARD_COLOR``,
+``NODE_FILL`` below and the three ``plots.GREYS`` name the roles they play in a diagram.
+
+Every function draws into ``ax`` when given one, otherwise into a new figure in the house
+style, and returns the Axes; none calls ``plt.show()``. Positions are data units on an
+equal-aspect Axes with the axis lines hidden.
+"""
+import re
+
+import matplotlib.colors as mcolors
+import numpy as np
+from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
+
+from .plots import GREYS, PALETTE, _new_axes
+
+__all__ = ["NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR", "draw_network",
+           "draw_graph", "draw_matrix", "draw_equation"]
+
+FORWARD_COLOR = PALETTE["blue"]          # values travelling forward
+BACKWARD_COLOR = PALETTE["vermillion"]   # derivatives travelling backward
+# the palette's blue mixed with 90% white: a fill that black labels stay readable on
+NODE_FILL = mcolors.to_hex(0.1 * np.array(mcolors.to_rgb(PALETTE["blue"])) + 0.9)
+
+# At the figure sizes the chapters use, one data unit is about 42 points. Text extents are
+# estimated with it, so that the Axes limits leave room for every label.
+_POINTS_PER_UNIT = 42.0
+
+
+def _text(ax, bounds, x, y, text, fontsize=11, ha="center", va="center", **kwargs):
+    """ax.text, and append an estimate of the text's extent (x0, x1, y0, y1) to bounds."""
+    lines = str(text).split("\n")
+    plain = [re.sub(r"\\[a-zA-Z]+|[${}^_]", "", line) for line in lines]   # mathtext markup
+    width = 0.58 * fontsize * max(max(len(line) for line in plain), 1) / _POINTS_PER_UNIT
+    height = 1.25 * fontsize * len(lines) / _POINTS_PER_UNIT
+    x0 = x - {"left": 0, "center": width / 2, "right": width}[ha]
+    y0 = y - {"bottom": 0, "center": height / 2, "baseline": 0, "top": height}[va]
+    bounds.append((x0, x0 + width, y0, y0 + height))
+    return ax.text(x, y, text, fontsize=fontsize, ha=ha, va=va, **kwargs)
+
+
+def _fit_limits(ax, bounds, xpad=0.1, ypad=0.1):
+    """Set equal-aspect limits that hold every (x0, x1, y0, y1) in bounds, and hide the axes."""
+    x0, x1, y0, y1 = np.array(bounds, dtype=float).T
+    ax.set_xlim(x0.min() - xpad, x1.max() + xpad)
+    ax.set_ylim(y0.min() - ypad, y1.max() + ypad)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def _arrow(ax, start, end, color="black", linewidth=1.4, head=14, zorder=5, **kwargs):
+    return ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>" if head else "-",
+                                        mutation_scale=head or 1, color=color,
+                                        linewidth=linewidth, zorder=zorder, **kwargs))
+
+
+def _label(value, template="{:g}"):
+    return str(value) if isinstance(value, str) else template.format(value)
+
+
+def draw_network(layers, weights=None, biases=None, *, ax=None, layer_labels=None,
+                 bundle_labels=None, node_colors=NODE_FILL, edge_color=FORWARD_COLOR,
+                 arrows=True, radius=0.2, spacing=1.6):
+    """Draw a layered network: circles for units, arrows (or lines) for the weights.
+
+    layers: one entry per layer, left to right: a list of str, one label per unit
+    (["$x_1$", "$x_2$"]), or an int, that many unlabelled units.
+    weights: one array (n_layer, n_next) per pair of adjacent layers, of numbers or str
+    ("$w_1$"), written on the arrows; None writes none.
+    biases: one array (n_next,) per layer after the first, written under its units (a
+    number as "b = 1.5", a str as given); None writes none.
+    layer_labels: one str per layer, in a row under the network (e.g. "x\\n(N, 2)").
+    bundle_labels: one str per pair of adjacent layers, in a row above the network
+    (e.g. "W1 (2, 3)"): each bundle of arrows is one weight matrix.
+    node_colors: one colour for every unit, or a list with one colour per layer.
+    edge_color: of the connections and the weights; arrows=False draws plain lines.
+    radius: of the circles; spacing: between layers (units of a layer are 1 apart).
+    Returns the Axes.
+    """
+    _, ax = _new_axes(ax)
+    sizes = [layer if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool)
+             else len(layer) if isinstance(layer, (list, tuple)) else 0 for layer in layers]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"draw_network expected at least two layers, each an int >= 1 or a "
+                         f"non-empty list of labels, got {layers!r}")
+    unit_labels = [[""] * layer if isinstance(layer, (int, np.integer)) else list(layer)
+                   for layer in layers]
+    for name, arrays, shape_of in (("weights", weights, lambda k: (sizes[k], sizes[k + 1])),
+                                   ("biases", biases, lambda k: (sizes[k + 1],))):
+        if arrays is None:
+            continue
+        if len(arrays) != len(sizes) - 1:
+            raise ValueError(f"draw_network expected {len(sizes) - 1} {name} arrays, got {len(arrays)}")
+        for k, a in enumerate(arrays):
+            if np.shape(a) != shape_of(k):
+                raise ValueError(f"draw_network expected {name}[{k}] of shape {shape_of(k)}, "
+                                 f"got {np.shape(a)}")
+    weights = None if weights is None else [np.asarray(w) for w in weights]
+    for name, values, count in (("layer_labels", layer_labels, len(sizes)),
+                                ("bundle_labels", bundle_labels, len(sizes) - 1)):
+        if values is not None and len(values) != count:
+            raise ValueError(f"draw_network expected {count} {name}, got {len(values)}")
+    if mcolors.is_color_like(node_colors):
+        node_colors = [node_colors] * len(sizes)
+    elif len(node_colors) != len(sizes) or not all(map(mcolors.is_color_like, node_colors)):
+        raise ValueError(f"draw_network expected one colour, or {len(sizes)} (one per layer), "
+                         f"as node_colors, got {node_colors!r}")
+
+    # layer k at x = k * spacing, its units centred on y = 0, one unit apart
+    positions = [[(k * spacing, (n - 1) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
+    top, bottom = (max(sizes) - 1) / 2 + radius, -(max(sizes) - 1) / 2 - radius
+    bounds = [(-radius, (len(sizes) - 1) * spacing + radius, bottom, top)]
+    for k in range(len(sizes) - 1):
+        for i, (x0, y0) in enumerate(positions[k]):
+            for j, (x1, y1) in enumerate(positions[k + 1]):
+                # every arrow into a unit ends at the same point, the left of its circle
+                _arrow(ax, (x0 + radius, y0), (x1 - radius, y1), color=edge_color,
+                       linewidth=1.5 if arrows else 1.0, head=12 if arrows else 0, zorder=1)
+                if weights is not None:
+                    # near the source, where the arrows into one unit are still apart
+                    _text(ax, bounds, x0 + radius + 0.35 * (x1 - x0 - 2 * radius),
+                          y0 + 0.35 * (y1 - y0), _label(weights[k][i, j]), color=edge_color,
+                          zorder=5, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+        if bundle_labels is not None:
+            _text(ax, bounds, (k + 0.5) * spacing, top + 0.25, bundle_labels[k], va="bottom")
+    for k, layer in enumerate(positions):
+        for i, (x, y) in enumerate(layer):
+            ax.add_patch(Circle((x, y), radius, facecolor=node_colors[k], edgecolor="black",
+                                linewidth=1.2, zorder=3))
+            if unit_labels[k][i]:
+                ax.text(x, y, unit_labels[k][i], ha="center", va="center", fontsize=10.5, zorder=4)
+            if biases is not None and k > 0:
+                _text(ax, bounds, x, y - radius - 0.05, _label(biases[k - 1][i], "b = {:g}"),
+                      fontsize=10, va="top")
+    if layer_labels is not None:
+        below = bottom - (0.4 if biases is not None else 0.0) - 0.25
+        for k, text in enumerate(layer_labels):
+            _text(ax, bounds, k * spacing, below, text, va="top")
+    _fit_limits(ax, bounds, ypad=0.15)
+    # centred labels reach past the outer layers by about half their width: a fixed margin
+    margin = radius + (0.3 if layer_labels is None else spacing / 2 - 0.2)
+    ax.set_xlim(-margin, (len(sizes) - 1) * spacing + margin)
+    return ax
+
+
+_NODE_KINDS = ("op", "box", "in", "out", "below", "above")
+# where a bare value label sits around its point: offset, horizontal and vertical alignment
+_LABEL_PLACES = {"in": ((-0.12, 0), "right", "center"), "out": ((0.12, 0), "left", "center"),
+                 "below": ((0, -0.12), "center", "top"), "above": ((0, 0.12), "center", "bottom")}
+
+
+def draw_graph(nodes, edges, *, ax=None, title=None, notes_below=None, notes_above=None,
+               notes_color=GREYS["dark"], radius=0.42, op_fontsize=14, edge_fontsize=11.5):
+    """Draw a computational graph: forward values above the edges, derivatives below.
+
+    nodes: {name: (x, y, label, kind)}, kind one of
+        "op"     an operation: a circle of the given radius with the label inside;
+        "box"    an operation with a longer label: a rounded box around it;
+        "in", "out", "below", "above": a bare value, its label left of, right of, under
+                 or over the point (x, y), where its edges start or end.
+    edges: [(source, target, forward_text, backward_text)] with names from nodes. The
+        forward text is written above the arrow in FORWARD_COLOR; the backward text under
+        it in BACKWARD_COLOR, with an arrow pointing back. Either may be None. "Above" is
+        up, or left for a vertical edge.
+    notes_below, notes_above: {name: text} written under or over a node in notes_color
+        (local derivatives, the order of the backward pass, a node's gradient).
+    radius: of an "op" circle (and the nominal size of a box); op_fontsize: of the
+    operations' labels; edge_fontsize: of the values on the edges.
+    Returns the Axes, with limits that fit the nodes and all their labels.
+    """
+    _, ax = _new_axes(ax)
+    for name, node in nodes.items():
+        if len(node) != 4 or node[3] not in _NODE_KINDS:
+            raise ValueError(f"draw_graph expected node {name!r} as (x, y, label, kind) with kind "
+                             f"one of {_NODE_KINDS}, got {node!r}")
+    for edge in edges:
+        if len(edge) != 4 or edge[0] not in nodes or edge[1] not in nodes:
+            raise ValueError(f"draw_graph expected edges as (source, target, forward_text, "
+                             f"backward_text) between the nodes {list(nodes)}, got {edge!r}")
+    for notes in (notes_below, notes_above):
+        unknown = set(notes or {}) - set(nodes)
+        if unknown:
+            raise ValueError(f"draw_graph expected notes for the nodes {list(nodes)}, "
+                             f"got notes for {sorted(unknown)}")
+    bounds, outlines = [], {}   # outlines: the patch an edge is clipped at, per operation
+    for name, (x, y, label, kind) in nodes.items():
+        bounds.append((x, x, y, y))
+        if kind == "op":
+            outlines[name] = ax.add_patch(Circle((x, y), radius, facecolor="white",
+                                                 edgecolor="black", linewidth=1.8, zorder=3))
+            bounds.append((x - radius, x + radius, y - radius, y + radius))
+            ax.text(x, y, label, ha="center", va="center", fontsize=op_fontsize, zorder=4)
+        elif kind == "box":
+            box = dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor="black", linewidth=1.8)
+            text = _text(ax, bounds, x, y, label, fontsize=op_fontsize, zorder=4, bbox=box)
+            outlines[name] = text.get_bbox_patch()
+        else:
+            (dx, dy), ha, va = _LABEL_PLACES[kind]
+            _text(ax, bounds, x + dx, y + dy, label, ha=ha, va=va)
+    labels = dict(fontsize=edge_fontsize, fontweight="bold", zorder=6,
+                  bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+    for source, target, forward_text, backward_text in edges:
+        p0, p1 = np.array(nodes[source][:2], float), np.array(nodes[target][:2], float)
+        if np.allclose(p0, p1):
+            raise ValueError(f"draw_graph expected the edge {source!r} -> {target!r} to join two "
+                             f"different points, got both at {tuple(p0)}")
+        u = (p1 - p0) / np.linalg.norm(p1 - p0)
+        normal = np.array([-u[1], u[0]])
+        if normal[1] < -1e-9 or (abs(normal[1]) < 1e-9 and normal[0] > 0):
+            normal = -normal            # "above" is up, or left for a vertical edge
+        # an arrow is clipped at an operation's outline (drawn after it: a box is sized then)
+        _arrow(ax, p0, p1, patchA=outlines.get(source), patchB=outlines.get(target),
+               shrinkA=3 if source in outlines else 0, shrinkB=3 if target in outlines else 0)
+        start = p0 + u * (radius if source in outlines else 0.0)
+        end = p1 - u * (radius if target in outlines else 0.0)
+        middle = (start + end) / 2
+        if forward_text is not None:
+            _text(ax, bounds, *(middle + 0.27 * normal), forward_text, color=FORWARD_COLOR, **labels)
+        if backward_text is not None:
+            _arrow(ax, end - 0.18 * normal - 0.15 * (end - start),
+                   start - 0.18 * normal + 0.15 * (end - start), color=BACKWARD_COLOR,
+                   linewidth=1.2, head=11)
+            _text(ax, bounds, *(middle - 0.47 * normal), backward_text, color=BACKWARD_COLOR,
+                  **labels)
+    for notes, sign, gap, va in ((notes_below, -1, 0.45, "top"), (notes_above, 1, 0.12, "bottom")):
+        for name, text in (notes or {}).items():
+            x, y, _, kind = nodes[name]
+            offset = (radius if kind in ("op", "box") else 0.12) + gap
+            _text(ax, bounds, x, y + sign * offset, text, fontsize=10, va=va, color=notes_color)
+    _fit_limits(ax, bounds)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _matrix_shape(shape, owner):
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if len(shape) not in (1, 2) or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in shape):
+        raise ValueError(f"{owner} expected a shape (rows, cols) or (n,) of positive ints, got {shape!r}")
+    return shape
+
+
+def draw_matrix(name, shape, *, ax=None, xy=(0.0, 0.0), color=PALETTE["sky_blue"],
+                values=None, cell=0.32, show_shape=True):
+    """Draw a matrix as a grid of cells, its name above it and its shape below.
+
+    name: a str ("X", "W$^\\top$"). shape: (rows, cols), or (n,) for a vector, drawn as
+    one row. xy: the top-left corner. color: one colour, or an array (rows, cols) of
+    colours (to pick out cells, such as the patch of an image that im2col copies).
+    values: optional (rows, cols) numbers (or str) written in the cells.
+    cell: the side of a cell in data units. Returns the Axes.
+    """
+    _, ax = _new_axes(ax)
+    shape = _matrix_shape(shape, "draw_matrix")
+    rows, cols = (1, shape[0]) if len(shape) == 1 else shape
+    colors = [[color] * cols for _ in range(rows)] if mcolors.is_color_like(color) else color
+    if np.shape(colors)[:2] != (rows, cols) or not all(
+            mcolors.is_color_like(c) for row in colors for c in row):
+        raise ValueError(f"draw_matrix expected one colour or ({rows}, {cols}) colours, "
+                         f"got {np.shape(color)} values")
+    if values is not None and np.shape(values) != (rows, cols):
+        raise ValueError(f"draw_matrix expected values of shape ({rows}, {cols}), got {np.shape(values)}")
+    x, y = xy
+    for i in range(rows):
+        for j in range(cols):
+            ax.add_patch(Rectangle((x + j * cell, y - (i + 1) * cell), cell, cell, alpha=0.85,
+                                   facecolor=colors[i][j], edgecolor="white", linewidth=1.2))
+            if values is not None:
+                ax.text(x + (j + 0.5) * cell, y - (i + 0.5) * cell, _label(values[i][j]),
+                        ha="center", va="center", fontsize=9)
+    bounds = [(x, x + cols * cell, y - rows * cell, y)]
+    _text(ax, bounds, x + cols * cell / 2, y + 0.12, name, fontsize=12, va="bottom")
+    if show_shape:
+        _text(ax, bounds, x + cols * cell / 2, y - rows * cell - 0.1,
+              f"({shape[0]},)" if len(shape) == 1 else f"({rows}, {cols})",
+              fontsize=10, va="top", color=GREYS["dark"])
+    x0, x1, y0, y1 = np.array(bounds).T
+    ax.update_datalim([(x0.min(), y0.min()), (x1.max(), y1.max())])
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+def draw_equation(parts, *, ax=None, xy=(0.0, 0.0), cell=0.32, fontsize=15):
+    """Lay out matrices and symbols left to right, as in X @ W + b = Y.
+
+    parts: a list whose items are a str, a symbol ("@", "+", "="), or a tuple
+    (name, shape, color) for a matrix, as draw_matrix takes them: ("X", (4, 3), color).
+    xy: the top-left corner of the first part; symbols are centred on the tallest matrix.
+    cell: the side of a matrix cell. Returns the Axes.
+    """
+    _, ax = _new_axes(ax)
+    for part in parts:
+        if not isinstance(part, str) and (not isinstance(part, tuple) or len(part) != 3):
+            raise ValueError(f"draw_equation expected each part to be a str symbol or a tuple "
+                             f"(name, shape, color), got {part!r}")
+    shapes = [_matrix_shape(part[1], "draw_equation") for part in parts if not isinstance(part, str)]
+    tallest = max([shape[0] if len(shape) == 2 else 1 for shape in shapes], default=1)
+    widths = iter(shape[-1] * cell for shape in shapes)
+    x, y = xy
+    for part in parts:
+        if isinstance(part, str):
+            ax.text(x + 0.3, y - tallest * cell / 2, part, ha="center", va="center", fontsize=fontsize)
+            x += 0.6
+        else:
+            draw_matrix(part[0], part[1], ax=ax, xy=(x, y), color=part[2], cell=cell)
+            x += next(widths) + 0.05
+    return ax
