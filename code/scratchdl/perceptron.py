@@ -10,7 +10,7 @@ diagrams are drawn by scratchdl.diagrams.draw_network.
 import numpy as np
 
 from scratchdl.functions import step
-from scratchdl.utils import as_rng, check_array
+from .utils import as_rng, check_array, check_positive_int
 
 __all__ = ["INPUTS", "GATES", "truth_table", "Perceptron"]
 
@@ -47,8 +47,7 @@ class Perceptron:
     """
 
     def __init__(self, n_inputs=2, weights=None, bias=0.0, learning_rate=0.1):
-        if int(n_inputs) != n_inputs or n_inputs < 1:
-            raise ValueError(f"Perceptron expected n_inputs >= 1, got {n_inputs!r}")
+        n_inputs = check_positive_int(n_inputs, "n_inputs", "Perceptron")
         if not learning_rate > 0:
             raise ValueError(f"Perceptron expected learning_rate > 0, got {learning_rate!r}")
         self.n_inputs = int(n_inputs)
@@ -87,8 +86,7 @@ class Perceptron:
         t = check_array(t, "Perceptron targets", shape=(x.shape[0],)).astype(np.float64)
         if not np.all((t == 0) | (t == 1)):
             raise ValueError(f"Perceptron expected targets 0 or 1, got {np.unique(t)}")
-        if int(epochs) != epochs or epochs < 1:
-            raise ValueError(f"Perceptron expected epochs >= 1, got {epochs!r}")
+        epochs = check_positive_int(epochs, "epochs", "Perceptron")
         rng = as_rng(rng) if shuffle else None
         errors = []
         history = [np.append(self.weights, self.bias)]

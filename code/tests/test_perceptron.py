@@ -96,3 +96,11 @@ def test_bad_shapes_name_expected_and_received():
     with pytest.raises(ValueError, match="learning_rate"):
         Perceptron(learning_rate=0.0)
 
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "2"])
+def test_sizes_and_epochs_must_be_positive_integers(bad):
+    with pytest.raises(ValueError, match="n_inputs to be a positive integer"):
+        Perceptron(n_inputs=bad)
+    with pytest.raises(ValueError, match="epochs to be a positive integer"):
+        Perceptron(n_inputs=2).fit([[0.0, 1.0]], [1.0], epochs=bad)
