@@ -108,12 +108,12 @@ class ReLU(Layer):
     """y = max(0, x). x: any shape."""
 
     def forward(self, x, train=True):
-        self.mask = x <= 0
-        return np.where(self.mask, 0, x)
+        self.mask = x > 0
+        return np.maximum(x, 0)   # arithmetic, not np.where: several times faster on big arrays
 
     def backward(self, dout, input_grad=True):
         mask = self._cached("mask")
-        return np.where(mask, 0, self._check_dout(dout, mask.shape))   # passes only where x > 0
+        return self._check_dout(dout, mask.shape) * mask   # passes only where x > 0
 
 
 class LeakyReLU(Layer):

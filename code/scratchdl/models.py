@@ -21,7 +21,8 @@ import os
 import numpy as np
 
 from . import io
-from .layers import Affine, BatchNorm, Dropout, layer_from_name
+from .conv import Conv2D, MaxPool2D, output_size
+from .layers import Affine, BatchNorm, Dropout, Flatten, ReLU, layer_from_name
 from .losses import SoftmaxCrossEntropy
 from .metrics import get_metric
 from .utils import as_rng, check_positive_int, check_samples
@@ -260,3 +261,68 @@ def _check_sizes(sizes):
                          f"(inputs, hidden..., classes), got {sizes!r}")
     return [int(s) for s in sizes]
 
+
+
+class SimpleConvNet(Sequential):
+    """Saito's simple convolutional network (*Deep Learning from Scratch*, chapter 7):
+
+    Conv2D(C, 30, 5x5) -> ReLU -> MaxPool2D(2) -> Flatten -> Affine(100) -> ReLU -> Affine(classes)
+
+    input_shape: (C, H, W) of one image, (1, 28, 28) for MNIST; x: (N, C, H, W) -> scores
+    (N, classes). filters, kernel_size, hidden: the sizes above. He initialisation (ReLU).
+    """
+
+    def __init__(self, input_shape=(1, 28, 28), filters=30, kernel_size=5, hidden=100, classes=10,
+                 init="he", weight_decay=0.0, rng=None, dtype=np.float64):
+        c, h, w = self.input_shape = _check_input_shape(input_shape, "SimpleConvNet")
+        rng = as_rng(rng)
+        oh, ow = output_size((h, w), kernel_size, owner="SimpleConvNet")
+        ph, pw = oh // 2, ow // 2
+        layers = [Conv2D(c, filters, kernel_size, init=init, rng=rng, dtype=dtype), ReLU(),
+                  MaxPool2D(2), Flatten(),
+                  Affine(filters * ph * pw, hidden, init=init, rng=rng, dtype=dtype), ReLU(),
+                  Affine(hidden, classes, init=init, rng=rng, dtype=dtype)]
+        super().__init__(layers, weight_decay=weight_decay)
+
+
+class DeepConvNet(Sequential):
+    """Saito's VGG-like deep network (*Deep Learning from Scratch*, chapter 8): six 3x3
+    convolutions with 16, 16, 32, 32, 64, 64 filters, a 2x2 max-pool after each pair, then
+    Affine(50) -> ReLU -> Dropout(0.5) -> Affine(classes). He initialisation.
+
+    As in Saito's network the fourth convolution pads by 2, so a 28x28 digit goes
+    28 -> 14 -> 16 -> 8 -> 4: the last pool gives 64 x 4 x 4 = 1024 features.
+    input_shape: (C, H, W); x: (N, C, H, W) -> scores (N, classes). rng: seed or Generator
+    for the weights and the dropout masks.
+    """
+
+    FILTERS = (16, 16, 32, 32, 64, 64)
+    PADDING = (1, 1, 1, 2, 1, 1)
+
+    def __init__(self, input_shape=(1, 28, 28), classes=10, hidden=50, dropout=0.5, init="he",
+                 weight_decay=0.0, rng=None, dtype=np.float64):
+        c, h, w = self.input_shape = _check_input_shape(input_shape, "DeepConvNet")
+        rng = as_rng(rng)
+        layers, channels = [], c
+        for i, (filters, padding) in enumerate(zip(self.FILTERS, self.PADDING)):
+            layers += [Conv2D(channels, filters, 3, padding=padding, init=init, rng=rng, dtype=dtype), ReLU()]
+            h, w = output_size((h, w), 3, padding=padding, owner="DeepConvNet")
+            channels = filters
+            if i % 2 == 1:
+                layers.append(MaxPool2D(2))
+                h, w = output_size((h, w), 2, stride=2, owner="DeepConvNet")
+        layers += [Flatten(), Affine(channels * h * w, hidden, init=init, rng=rng, dtype=dtype), ReLU(),
+                   Dropout(dropout, rng=rng), Affine(hidden, classes, init=init, rng=rng, dtype=dtype)]
+        super().__init__(layers, weight_decay=weight_decay)
+
+
+def _check_input_shape(shape, owner):
+    try:
+        c, h, w = (int(s) for s in shape)
+        ok = len(tuple(shape)) == 3 and min(c, h, w) >= 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{owner} expected input_shape (channels, height, width) like (1, 28, 28), "
+                         f"got {shape!r}")
+    return c, h, w

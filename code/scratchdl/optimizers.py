@@ -131,14 +131,24 @@ class Adam(Optimizer):
 
     def update(self, key, p, g):
         m, v = self._slot(key, p, "m"), self._slot(key, p, "v")
+        step, denom = self._slot(key, p, "step"), self._slot(key, p, "denom")   # scratch space
         t = self.iterations
         m *= self.beta1
-        m += (1 - self.beta1) * g
+        np.multiply(g, 1 - self.beta1, out=step)
+        m += step
         v *= self.beta2
-        v += (1 - self.beta2) * g * g
-        m_hat = m / (1 - self.beta1 ** t)
-        v_hat = v / (1 - self.beta2 ** t)
-        p -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, 1 - self.beta2, out=step)
+        step *= g
+        v += step
+        # the formula below, computed in place (big layers would otherwise allocate five
+        # temporaries per step): p -= lr * m_hat / (sqrt(v_hat) + eps)
+        np.divide(v, 1 - self.beta2 ** t, out=denom)          # v_hat
+        np.sqrt(denom, out=denom)
+        denom += self.eps
+        np.divide(m, 1 - self.beta1 ** t, out=step)            # m_hat
+        np.multiply(step, self.learning_rate, out=step)
+        step /= denom
+        p -= step
 
 
 class ClipGradNorm(Optimizer):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from scratchdl import layers as L
+from scratchdl.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from scratchdl.gradients import gradient_check
 from scratchdl.models import Sequential
 
@@ -43,6 +44,11 @@ LAYERS = [
     ("dropout", lambda s: _dropout(), (6, 5), (True, False)),
     ("batchnorm", lambda s: _batchnorm(5, s), (8, 5), (True, False)),
     ("batchnorm_4d", lambda s: _batchnorm(3, s), (4, 3, 5, 5), (True, False)),
+    ("conv2d", lambda s: Conv2D(2, 3, 3, stride=2, padding=1, rng=s), (2, 2, 5, 5), (True,)),
+    ("conv2d_rect", lambda s: Conv2D(3, 2, (2, 3), padding=(1, 0), rng=s), (2, 3, 4, 6), (True,)),
+    ("maxpool2d", lambda s: MaxPool2D(2), (2, 3, 4, 6), (True,)),
+    ("avgpool2d", lambda s: AvgPool2D(3, stride=1), (2, 2, 5, 5), (True,)),
+    ("globalavgpool2d", lambda s: GlobalAvgPool2D(), (2, 3, 4, 5), (True,)),
     # pre-activation order: a bias right before BatchNorm would have a zero true gradient
     ("residual", lambda s: L.Residual([_batchnorm(5, s), L.Tanh(), L.Affine(5, 5, rng=s)]),
      (6, 5), (True, False)),
