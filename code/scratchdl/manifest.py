@@ -32,6 +32,18 @@ FILES = {
         sha256="95e3e706f61f44ab6992ece2b9b818774cf7e509ee01df4f2dc718580551b987",
         size=184_126,
         recipe="python -m scratchdl.pretrained mnist_mlp"),
+    "simple_convnet.npz": ShippedFile(
+        sha256="25c7fbb5b642e48ae65304e8a808680ded517f13ff4d10670fdb993c8c3ad5af",
+        size=1_738_526,
+        recipe="python -m scratchdl.pretrained simple_convnet"),
+    "deep_convnet.npz": ShippedFile(
+        sha256="d014ce79c6a356e8446c15e6ac90a842135d493ee04d061222f5cfe68cdf8929",
+        size=501_862,
+        recipe="python -m scratchdl.pretrained deep_convnet"),
+    "deep_convnet_augmented.npz": ShippedFile(
+        sha256="61c62e0ef1d1c2ea7ad04683337b24aa36d8b33849d6cfa1f4a6205195cc7b17",
+        size=501_862,
+        recipe="python -m scratchdl.pretrained deep_convnet_augmented"),
 }
 
 
