@@ -7,6 +7,10 @@
   above the edges in blue and derivatives below them in vermillion (chapters 4 and 6).
 - ``draw_matrix`` and ``draw_equation``: matrices as grids of cells with their shapes,
   laid out into equations such as X @ W + b = Y (chapter 4).
+- ``draw_im2col``: how im2col copies every patch of an image into a column, and how one
+  matrix product with the filters then computes the whole convolution (chapter 7).
+- ``draw_windows``: the windows a kernel visits for a given padding and stride, the pixels
+  no window reaches, and the output grid they make (chapter 7).
 
 Colours come from the palette of ``scratchdl.plots``; ``FORWARD_COLOR``, ``BACKWARD_COLOR``,
 ``NODE_FILL`` below and the three ``plots.GREYS`` name the roles they play in a diagram.
@@ -21,15 +25,19 @@ import matplotlib.colors as mcolors
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
+from .conv import output_size
 from .plots import GREYS, PALETTE, _new_axes
 
-__all__ = ["NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR", "draw_network",
-           "draw_graph", "draw_matrix", "draw_equation"]
+__all__ = ["NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR", "PATCH_COLORS", "draw_network",
+           "draw_graph", "draw_matrix", "draw_equation", "draw_im2col", "draw_windows"]
 
 FORWARD_COLOR = PALETTE["blue"]          # values travelling forward
 BACKWARD_COLOR = PALETTE["vermillion"]   # derivatives travelling backward
 # the palette's blue mixed with 90% white: a fill that black labels stay readable on
 NODE_FILL = mcolors.to_hex(0.1 * np.array(mcolors.to_rgb(PALETTE["blue"])) + 0.9)
+# one colour per patch of an image (im2col), in an order where neighbours contrast
+PATCH_COLORS = [PALETTE[name] for name in ("orange", "sky_blue", "green", "purple", "vermillion",
+                                           "blue")]
 
 # At the figure sizes the chapters use, one data unit is about 42 points. Text extents are
 # estimated with it, so that the Axes limits leave room for every label.
@@ -315,4 +323,167 @@ def draw_equation(parts, *, ax=None, xy=(0.0, 0.0), cell=0.32, fontsize=15):
         else:
             draw_matrix(part[0], part[1], ax=ax, xy=(x, y), color=part[2], cell=cell)
             x += next(widths) + 0.05
+    return ax
+
+
+def _window_starts(size, kernel, stride):
+    """Where the windows along one axis of ``size`` (padded) pixels start: 0, S, 2S, ..."""
+    return list(range(0, size - kernel + 1, stride))
+
+
+def draw_im2col(height=4, width=4, kernel_size=3, stride=1, padding=0, *, filters=2, ax=None,
+                cell=0.32):
+    """Draw im2col on one single-channel image, and the product that finishes the convolution.
+
+    Left: a copy of the image (pixels numbered 1, 2, ... in reading order, zero padding in
+    grey) for every output pixel, laid out like the output grid, each with its patch
+    filled in its own colour (``PATCH_COLORS``). Right, as a matrix product in Falk's layout:
+    col (KH*KW, OH*OW), whose column p holds the pixel numbers of patch p in its colour;
+    under it out = W @ col (filters, OH*OW), each entry level with the row of W
+    (filters, KH*KW) on its left and under the column of col it multiplies.
+
+    height, width: of the image; kernel_size, stride, padding: ints, as Conv2D takes them.
+    The output may have at most len(PATCH_COLORS) = 6 pixels (one colour each); a size that
+    is not whole raises the ValueError of ``scratchdl.conv.output_size``. cell: the side
+    of a matrix cell in data units. Returns the Axes.
+    """
+    _, ax = _new_axes(ax)
+    for name, value, minimum in (("height", height, 1), ("width", width, 1),
+                                 ("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                                 ("padding", padding, 0), ("filters", filters, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"draw_im2col expected {name} to be an integer >= {minimum}, got {value!r}")
+    oh, ow = output_size((height, width), kernel_size, stride, padding, owner="draw_im2col")
+    if oh * ow > len(PATCH_COLORS):
+        raise ValueError(f"draw_im2col can give at most {len(PATCH_COLORS)} patches a colour each, "
+                         f"got an output of {oh} x {ow} = {oh * ow} pixels: use a smaller image "
+                         f"or a larger kernel or stride")
+    k, hp, wp = kernel_size, height + 2 * padding, width + 2 * padding
+    numbers = np.zeros((hp, wp), dtype=int)
+    numbers[padding:padding + height, padding:padding + width] = \
+        np.arange(1, height * width + 1).reshape(height, width)
+    rows, cols = _window_starts(hp, k, stride), _window_starts(wp, k, stride)
+    patches = [(r, c) for r in rows for c in cols]
+    # pixels outside the patch: a pale grey, so the grid stays visible; padding: light grey
+    pale = mcolors.to_hex(0.25 * np.array(mcolors.to_rgb(GREYS["light"])) + 0.75)
+    inside = np.zeros((hp, wp), dtype=bool)
+    inside[padding:padding + height, padding:padding + width] = True
+    background = [[pale if inside[i, j] else GREYS["light"] for j in range(wp)] for i in range(hp)]
+
+    # the col matrix and the product, top-left of col at (x_col, 0)
+    gap_x, gap_y = 0.35 * hp * cell, 0.45
+    group_w = ow * wp * cell + (ow - 1) * gap_x
+    group_h = oh * (hp * cell + 0.4) - 0.4
+    x_col = group_w + 1.6
+    col_h = k * k * cell
+    bounds = [(0.0, x_col + len(patches) * cell, -col_h, 0.0)]
+    # copies of the image, one per patch, arranged like the output pixels
+    top = -(col_h - group_h) / 2 if group_h < col_h else 0.0
+    for p, (r, c) in enumerate(patches):
+        i, j = divmod(p, ow)
+        colors = [row[:] for row in background]
+        for a in range(r, r + k):
+            for b in range(c, c + k):
+                colors[a][b] = PATCH_COLORS[p]
+        xy = (j * (wp * cell + gap_x), top - i * (hp * cell + 0.4))
+        draw_matrix("", (hp, wp), ax=ax, xy=xy, color=colors, values=numbers, cell=cell,
+                    show_shape=False)
+    pad_note = f", padding {padding} (grey)" if padding else ""
+    _text(ax, bounds, group_w / 2, top + 0.3, f"x ({height}, {width}){pad_note}: {len(patches)} patches",
+          fontsize=11, va="bottom")
+    arrow_y = top - group_h / 2
+    _arrow(ax, (group_w + 0.2, arrow_y), (x_col - 0.2, arrow_y), color=GREYS["dark"], linewidth=1.8)
+    _text(ax, bounds, (group_w + x_col) / 2, arrow_y + 0.12, "im2col", fontsize=11, va="bottom",
+          color=GREYS["dark"])
+
+    col_values = [[numbers[r + a, c + b] for (r, c) in patches] for a in range(k) for b in range(k)]
+    col_colors = [[PATCH_COLORS[p] for p in range(len(patches))] for _ in range(k * k)]
+    draw_matrix(f"col ({k * k}, {len(patches)})", (k * k, len(patches)), ax=ax, xy=(x_col, 0.0),
+                color=col_colors, values=col_values, cell=cell, show_shape=False)
+    y_out = min(-col_h, top - group_h) - gap_y - 0.35   # under col and under the copies
+    out_colors = [[PATCH_COLORS[p] for p in range(len(patches))] for _ in range(filters)]
+    draw_matrix(f"out ({filters}, {len(patches)})", (filters, len(patches)), ax=ax,
+                xy=(x_col, y_out), color=out_colors, cell=cell, show_shape=False)
+    x_w = x_col - 0.15 - k * k * cell
+    draw_matrix(f"W ({filters}, {k * k})", (filters, k * k), ax=ax, xy=(x_w, y_out),
+                color=NODE_FILL, cell=cell, show_shape=False)
+    bounds.append((x_w, x_col + len(patches) * cell, y_out - filters * cell, y_out + 0.4))
+    note_x = x_col + len(patches) * cell + 0.15
+    _text(ax, bounds, note_x, y_out - filters * cell / 2,
+          "out = W @ col\none column per\noutput pixel", fontsize=10, ha="left",
+          color=GREYS["dark"])
+    bounds.append((note_x, note_x + 2.4, y_out, y_out))   # the estimate runs short for this font
+    _text(ax, bounds, x_w + k * k * cell / 2, y_out - filters * cell - 0.1,
+          "one row per filter", fontsize=10, va="top", color=GREYS["dark"])
+    _fit_limits(ax, bounds)
+    return ax
+
+
+def draw_windows(height, width, kernel_size, stride=1, padding=0, *, ax=None, cell=0.4,
+                 show_output=True):
+    """Draw the windows a kernel visits on a (zero-padded) image, and the output they make.
+
+    The padded image is a grid (padding in grey). The first window is filled in blue, the
+    next one along the row is outlined in orange (the distance between them is the
+    stride), and a dot marks the centre of every window visited. Pixels that no window
+    reaches, because the stride does not tile the padded image exactly, are hatched in
+    vermillion: there ``scratchdl.conv.output_size`` refuses. With ``show_output`` the output
+    grid, one cell per window, is drawn on the right with the same two cells marked (its
+    caption says "rounded down" when some pixels were never visited).
+
+    height, width: of the image; kernel_size, stride, padding: ints (square kernels).
+    cell: the side of a pixel in data units. Returns the Axes.
+    """
+    _, ax = _new_axes(ax)
+    for name, value, minimum in (("height", height, 1), ("width", width, 1),
+                                 ("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                                 ("padding", padding, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"draw_windows expected {name} to be an integer >= {minimum}, got {value!r}")
+    k, hp, wp = kernel_size, height + 2 * padding, width + 2 * padding
+    if k > hp or k > wp:
+        raise ValueError(f"draw_windows got a {k}x{k} kernel larger than the padded image "
+                         f"({hp} x {wp})")
+    rows, cols = _window_starts(hp, k, stride), _window_starts(wp, k, stride)
+    covered = np.zeros((hp, wp), dtype=bool)
+    covered[:rows[-1] + k, :cols[-1] + k] = True
+    bounds = [(0.0, wp * cell, -hp * cell, 0.0)]
+    for i in range(hp):
+        for j in range(wp):
+            inside = padding <= i < padding + height and padding <= j < padding + width
+            ax.add_patch(Rectangle((j * cell, -(i + 1) * cell), cell, cell,
+                                   facecolor="white" if inside else GREYS["light"],
+                                   edgecolor=GREYS["mid"], linewidth=0.8, zorder=1))
+            if not covered[i, j]:
+                ax.add_patch(Rectangle((j * cell, -(i + 1) * cell), cell, cell, facecolor="none",
+                                       edgecolor=PALETTE["vermillion"], hatch="///",
+                                       linewidth=0, zorder=2))
+    ax.add_patch(Rectangle((0, -k * cell), k * cell, k * cell, facecolor=FORWARD_COLOR, alpha=0.3,
+                           edgecolor="none", zorder=3))
+    ax.add_patch(Rectangle((0, -k * cell), k * cell, k * cell, facecolor="none",
+                           edgecolor=FORWARD_COLOR, linewidth=2.5, zorder=4))
+    if len(cols) > 1:
+        ax.add_patch(Rectangle((cols[1] * cell, -k * cell), k * cell, k * cell, facecolor="none",
+                               edgecolor=PALETTE["orange"], linewidth=2.5, linestyle="--", zorder=4))
+    centres = [((c + k / 2) * cell, -(r + k / 2) * cell) for r in rows for c in cols]
+    ax.plot(*np.array(centres).T, "o", color="black", markersize=max(2.0, 10 * cell), zorder=5)
+    _text(ax, bounds, wp * cell / 2, 0.12, f"input {height} x {width}, padding {padding}",
+          fontsize=11, va="bottom")
+    if show_output:
+        x0 = wp * cell + 1.2
+        oh, ow = len(rows), len(cols)
+        y0 = -(hp - oh) * cell / 2
+        for i in range(oh):
+            for j in range(ow):
+                color = FORWARD_COLOR if (i, j) == (0, 0) else \
+                    PALETTE["orange"] if (i, j) == (0, 1) else "white"
+                ax.add_patch(Rectangle((x0 + j * cell, y0 - (i + 1) * cell), cell, cell,
+                                       facecolor=color, alpha=0.6 if color != "white" else 1.0,
+                                       edgecolor="black", linewidth=0.8))
+        _arrow(ax, (wp * cell + 0.25, -hp * cell / 2), (x0 - 0.25, -hp * cell / 2),
+               color=GREYS["dark"])
+        caption = f"output {oh} x {ow}" + ("" if covered.all() else "\n(rounded down)")
+        _text(ax, bounds, x0 + ow * cell / 2, y0 + 0.12, caption, fontsize=11, va="bottom")
+        bounds.append((x0, x0 + ow * cell, y0 - oh * cell, y0))
+    _fit_limits(ax, bounds)
     return ax

@@ -13,8 +13,10 @@ import pytest  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle  # noqa: E402
 
 from scratchdl import diagrams  # noqa: E402
+from scratchdl.conv import im2col  # noqa: E402
 from scratchdl.diagrams import (BACKWARD_COLOR, FORWARD_COLOR, NODE_FILL,  # noqa: E402
-                                draw_equation, draw_graph, draw_matrix, draw_network)
+                                PATCH_COLORS, draw_equation, draw_graph, draw_im2col,
+                                draw_matrix, draw_network, draw_windows)
 from scratchdl.plots import GREYS, PALETTE  # noqa: E402
 
 
@@ -238,6 +240,8 @@ def test_equation_bad_input_names_what_was_expected(parts, message):
     lambda: draw_graph(RECEIPT_NODES, RECEIPT_EDGES),
     lambda: draw_matrix("X", (2, 2)),
     lambda: draw_equation([("X", (2, 2), "C0"), "=", ("Y", (2, 2), "C1")]),
+    lambda: draw_im2col(),
+    lambda: draw_windows(5, 5, 3),
 ])
 def test_new_figures_are_opaque_and_white(draw):
     with matplotlib.rc_context({"figure.facecolor": "none", "savefig.transparent": True}):
@@ -251,5 +255,125 @@ def test_new_figures_are_opaque_and_white(draw):
 
 
 def test_everything_public_is_listed():
-    assert set(diagrams.__all__) == {"NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR",
-                                     "draw_network", "draw_graph", "draw_matrix", "draw_equation"}
+    assert set(diagrams.__all__) == {"NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR", "PATCH_COLORS",
+                                     "draw_network", "draw_graph", "draw_matrix", "draw_equation",
+                                     "draw_im2col", "draw_windows"}
+
+
+def cell_grid(ax, x0, y0, rows, cols, cell=0.32):
+    """{(i, j): (rectangle, text)} of the matrix drawn with its top-left corner at (x0, y0)."""
+    found = {}
+    for r in patches(ax, Rectangle):
+        j = (r.get_x() - x0) / cell
+        i = (y0 - r.get_y()) / cell - 1
+        if np.isclose(j, round(j)) and np.isclose(i, round(i)) and 0 <= round(i) < rows \
+                and 0 <= round(j) < cols and np.isclose(r.get_width(), cell):
+            found[round(i), round(j)] = r
+    return found
+
+
+def column_matrix(ax, name):
+    """(rectangles by (row, col), numbers by (row, col)) of the matrix called `name`."""
+    title = next(t for t in ax.texts if t.get_text().startswith(name))
+    rows, cols = (int(v) for v in title.get_text()[len(name) + 2:-1].split(", "))
+    x_centre, y_top = title.get_position()
+    x0, y0 = x_centre - cols * 0.32 / 2, y_top - 0.12
+    cells = cell_grid(ax, x0, y0, rows, cols)
+    numbers = {}
+    for t in ax.texts:
+        x, y = t.get_position()
+        j, i = (x - x0) / 0.32 - 0.5, (y0 - y) / 0.32 - 0.5
+        if np.isclose(j, round(j)) and np.isclose(i, round(i)) and (round(i), round(j)) in cells:
+            numbers[round(i), round(j)] = int(t.get_text())
+    return rows, cols, cells, numbers
+
+
+@pytest.mark.parametrize("height, width, kernel, stride, padding", [
+    (4, 4, 3, 1, 0), (3, 3, 3, 2, 1), (3, 5, 3, 1, 0), (5, 5, 3, 2, 0)])
+def test_im2col_columns_hold_the_patches_of_the_package(height, width, kernel, stride, padding):
+    ax = draw_im2col(height, width, kernel, stride, padding, filters=3)
+    rows, cols, cells, numbers = column_matrix(ax, "col")
+    image = np.arange(1, height * width + 1, dtype=float).reshape(1, 1, height, width)
+    expected = im2col(image, kernel, stride, padding)        # zero padding gives the number 0
+    assert (rows, cols) == expected.shape and len(cells) == rows * cols
+    assert np.array_equal([[numbers[i, j] for j in range(cols)] for i in range(rows)], expected)
+    for (i, j), rect in cells.items():                        # column j in the colour of patch j
+        assert same_color(rect.get_facecolor()[:3], mcolors.to_rgb(PATCH_COLORS[j]))
+    out_rows, out_cols, out_cells, _ = column_matrix(ax, "out")
+    assert (out_rows, out_cols) == (3, cols)
+    assert all(same_color(r.get_facecolor()[:3], mcolors.to_rgb(PATCH_COLORS[j]))
+               for (i, j), r in out_cells.items())
+    w_rows, w_cols, _, _ = column_matrix(ax, "W")
+    assert (w_rows, w_cols) == (3, kernel * kernel)
+    # one copy of the padded image per patch, each with its patch coloured in
+    hp, wp = height + 2 * padding, width + 2 * padding
+    colored = [r for r in patches(ax, Rectangle)
+               if any(same_color(r.get_facecolor()[:3], mcolors.to_rgb(c)) for c in PATCH_COLORS)]
+    assert len(colored) == cols * kernel * kernel * 2 + 3 * cols    # copies + col, and out
+    assert len(patches(ax, Rectangle)) == cols * hp * wp + rows * cols + 3 * cols + 3 * rows
+
+
+def test_im2col_labels_fit_inside_the_axes():
+    fig, ax = plt.subplots(figsize=(8, 4))
+    draw_im2col(3, 3, 3, stride=2, padding=1, ax=ax)
+    fig.canvas.draw()
+    inside = ax.get_window_extent().padded(2)
+    for t in ax.texts:
+        extent = t.get_window_extent()
+        assert inside.x0 <= extent.x0 and extent.x1 <= inside.x1, t.get_text()
+        assert inside.y0 <= extent.y0 and extent.y1 <= inside.y1, t.get_text()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(height=6, width=6, kernel_size=3), r"at most 6 patches.*4 x 4 = 16"),
+    (dict(height=4, width=4, kernel_size=3, stride=2), r"not a whole number"),
+    (dict(height=4, width=4, kernel_size=5), r"larger than the padded input"),
+    (dict(height=0), r"height to be an integer >= 1"),
+    (dict(padding=-1), r"padding to be an integer >= 0"),
+    (dict(filters=2.0), r"filters to be an integer >= 1"),
+])
+def test_im2col_bad_input_names_what_was_expected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        draw_im2col(**kwargs)
+
+
+def centres(ax):
+    (line,) = ax.lines
+    return np.column_stack(line.get_data())
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, out", [
+    (7, 3, 1, 0, 5), (7, 3, 2, 0, 3), (7, 3, 2, 1, 4), (28, 5, 1, 2, 28), (7, 3, 3, 0, 2)])
+def test_windows_one_dot_per_output_pixel(size, kernel, stride, padding, out):
+    ax = draw_windows(size, size, kernel, stride, padding, cell=0.4)
+    dots = centres(ax)
+    assert len(dots) == out * out
+    # the centres step by the stride, starting half a kernel in
+    xs = np.unique(np.round(dots[:, 0] / 0.4, 6))
+    assert np.allclose(xs, kernel / 2 + stride * np.arange(out))
+    whole = (size + 2 * padding - kernel) % stride == 0
+    assert f"output {out} x {out}" + ("" if whole else "\n(rounded down)") in texts(ax)
+    padded = size + 2 * padding
+    grey = [r for r in patches(ax, Rectangle) if same_color(r.get_facecolor(), GREYS["light"])]
+    assert len(grey) == padded * padded - size * size
+
+
+def test_windows_hatch_the_pixels_no_window_reaches():
+    ax = draw_windows(7, 7, 3, stride=3)       # windows at 0 and 3 reach pixel 5: 6 is left out
+    hatched = [r for r in patches(ax, Rectangle) if r.get_hatch()]
+    assert len(hatched) == 7 * 7 - 6 * 6
+    assert all(same_color(r.get_edgecolor(), PALETTE["vermillion"]) for r in hatched)
+    tiled = draw_windows(7, 7, 3, stride=2)    # windows at 0, 2, 4 reach pixel 6: nothing left out
+    assert not [r for r in patches(tiled, Rectangle) if r.get_hatch()]
+    ax = draw_windows(7, 7, 3, stride=2, show_output=False)
+    assert not any(t.get_text().startswith("output") for t in ax.texts)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(height=3, width=3, kernel_size=5), r"5x5 kernel larger than the padded image \(3 x 3\)"),
+    (dict(height=3, width=3, kernel_size=2, stride=0), r"stride to be an integer >= 1"),
+    (dict(height=3, width=3.5, kernel_size=2), r"width to be an integer >= 1"),
+])
+def test_windows_bad_input_names_what_was_expected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        draw_windows(**kwargs)
