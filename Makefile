@@ -75,6 +75,7 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py
+	$(PY) benchmarks/bench_cnn.py
 	$(PY) benchmarks/bench_widgets.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_book_widgets.py
 

@@ -1,12 +1,16 @@
 """Training speed of scratchdl's MLP 784-100-10 against the same network in PyTorch.
 
-    python benchmarks/bench_mlp.py                  # default: 5 repeats of 300 iterations per config
-    python benchmarks/bench_mlp.py --iterations 600 --repeats 9
+    python benchmarks/bench_mlp.py                  # 1 and 2 threads, float32 and float64, 9 repeats
+    python benchmarks/bench_mlp.py --threads 1 --iterations 600 --repeats 15
 
 What is timed: the training loop only (shuffled mini-batches of 100, forward, loss,
-backward, SGD update with learning rate 0.1), after a warm-up; the median of the repeats
-is reported as samples per second. Data loading and evaluation are not timed. PyTorch is
-optional (a dev-only tool, not a dependency of the book): without it only scratchdl runs.
+backward, SGD update with learning rate 0.1), each repeat right after an untimed warm-up
+of the same loop (it also outlasts the spinning threads of the configuration before). Every configuration
+(framework x dtype x thread count) runs in its own process; the repeats take turns. Reported:
+samples per second, the median with the range (min-max) over the repeats, and the ratio
+scratchdl / PyTorch as the ratio of the medians with the range of the per-repeat ratios.
+Data loading and evaluation are not timed. PyTorch is optional (a dev-only tool, not a
+dependency of the book): without it only scratchdl runs.
 """
 import argparse
 import importlib.metadata
@@ -109,7 +113,7 @@ def torch_runner(x, y, dtype, threads):
 
 def worker(connection, framework, dtype, threads):
     """Runs in its own process, so PyTorch's and numpy's thread pools never compete; waits
-    for "run N" requests and answers with the seconds taken."""
+    for (warm-up, iterations) requests and answers with the seconds the iterations took."""
     x, y, source = load_data()
     make = scratchdl_runner if framework == "scratchdl" else torch_runner
     run, accuracy = make(x, y, dtype, threads)
@@ -119,64 +123,65 @@ def worker(connection, framework, dtype, threads):
         if request is None:
             connection.send(accuracy())
             return
-        connection.send(run(request))
+        warmup, iterations = request
+        run(warmup)
+        connection.send(run(iterations))
 
 
-def numpy_threads():
-    """Threads numpy's BLAS uses: the usual environment variables, else every core."""
+def set_threads(threads):
+    """For the processes started from now on (before they load their BLAS and OpenMP)."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return os.cpu_count() or 1
+        os.environ[name] = str(threads)
+
+
+def spread(values):
+    """'median (min-max)' of the values, e.g. '284,749 (270,112-290,003)'."""
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--iterations", type=int, default=300, help="timed iterations per repeat (600 = 1 epoch)")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS/PyTorch threads (default: what numpy uses, i.e. every core)")
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--warmup", type=int, default=100, help="untimed iterations before every repeat")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="thread counts to measure, each framework with the same (default: 1 2)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     args = parser.parse_args()
 
-    threads = args.threads or numpy_threads()
-    if args.threads:   # must be set before a worker process loads numpy's BLAS
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = str(args.threads)
     print(f"network: MLP {'-'.join(map(str, SIZES))} ReLU, SGD lr {LEARNING_RATE}, batch {BATCH_SIZE}; "
-          f"{args.iterations} timed iterations x {args.repeats} repeats (median), {args.warmup} warm-up")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}, "
-          f"BLAS threads {threads}")
+          f"{args.iterations} timed iterations x {args.repeats} repeats, each after {args.warmup} untimed")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}; "
+          f"load average {os.getloadavg()[0]:.2f} at the start")
 
     frameworks = ["scratchdl"]
     if not args.no_torch:
         # only look for it here: importing torch would start its thread pool in this process
         if importlib.util.find_spec("torch") is not None:
             frameworks.append("pytorch")
-            torch_version = importlib.metadata.version("torch")
+            print(f"PyTorch {importlib.metadata.version('torch')}, torch.set_num_threads = BLAS threads")
         else:
             print("PyTorch is not installed: timing scratchdl only")
-    configs = [(f, np.dtype(d).name) for d in (np.float32, np.float64) for f in frameworks]
+    dtypes = ("float32", "float64")
+    configs = [(t, d, f) for t in args.threads for d in dtypes for f in frameworks]
 
     context = multiprocessing.get_context("spawn")
     workers = {}
-    for config in configs:
+    for threads, dtype, framework in configs:
+        set_threads(threads)
         parent, child = context.Pipe()
-        process = context.Process(target=worker, args=(child, *config, threads), daemon=True)
+        process = context.Process(target=worker, args=(child, framework, dtype, threads), daemon=True)
         process.start()
-        workers[config] = (parent, process)
+        workers[threads, dtype, framework] = (parent, process)
     source = [workers[c][0].recv() for c in configs][0]
     print(f"data: {source}")
-    # warm up, then take turns: a burst of load from other programs hits every config alike
-    for parent, _ in workers.values():
-        parent.send(args.warmup)
-        parent.recv()
+    print("each configuration in its own process, the repeats taking turns")
+    # take turns: a burst of load from other programs hits every configuration alike
     rates = {c: [] for c in configs}
     for _ in range(args.repeats):
         for config in configs:
             parent = workers[config][0]
-            parent.send(args.iterations)
+            parent.send((args.warmup, args.iterations))
             rates[config].append(args.iterations * BATCH_SIZE / parent.recv())
     accuracy = {}
     for config, (parent, process) in workers.items():
@@ -184,21 +189,25 @@ def main():
         accuracy[config] = parent.recv()
         process.join()
 
-    if "pytorch" in frameworks:
-        print(f"PyTorch {torch_version}, torch.set_num_threads({threads}); each framework in its own process")
-    print()
-    print(f"{'dtype':8} {'scratchdl samples/s':>20} {'pytorch samples/s':>18} {'scratchdl/pytorch':>18}"
-          f" {'accuracy (sdl / torch)':>23}")
-    for dtype in ("float32", "float64"):
-        rate = statistics.median(rates["scratchdl", dtype])
-        acc = accuracy["scratchdl", dtype]
-        if "pytorch" not in frameworks:
-            print(f"{dtype:8} {rate:20,.0f} {'-':>18} {'-':>18} {acc:>11.3f} /     -")
-            continue
-        torch_rate = statistics.median(rates["pytorch", dtype])
-        print(f"{dtype:8} {rate:20,.0f} {torch_rate:18,.0f} {rate / torch_rate:17.2f}x"
-              f" {acc:>11.3f} / {accuracy['pytorch', dtype]:.3f}")
-    print("\n(samples/s: median over repeats; accuracy: on the first 10,000 training images after the run)")
+    print(f"\nsamples per second: median (min-max) of {args.repeats} repeats; "
+          f"ratio: of the medians (min-max of the per-repeat ratios)")
+    print(f"{'dtype':8} {'threads':>7} {'scratchdl':>28} {'PyTorch':>28} {'scratchdl / PyTorch':>22}"
+          f" {'accuracy':>15}")
+    for dtype in dtypes:
+        for threads in args.threads:
+            ours = rates[threads, dtype, "scratchdl"]
+            acc = f"{accuracy[threads, dtype, 'scratchdl']:.3f}"
+            if "pytorch" not in frameworks:
+                print(f"{dtype:8} {threads:7d} {spread(ours):>28} {'-':>28} {'-':>22} {acc:>15}")
+                continue
+            theirs = rates[threads, dtype, "pytorch"]
+            ratios = [a / b for a, b in zip(ours, theirs)]
+            ratio = f"{statistics.median(ours) / statistics.median(theirs):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            acc += f" / {accuracy[threads, dtype, 'pytorch']:.3f}"
+            print(f"{dtype:8} {threads:7d} {spread(ours):>28} {spread(theirs):>28} {ratio:>22} {acc:>15}")
+    print("\n(accuracy: scratchdl / PyTorch, on the first 10,000 training images after the run)")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
 
 if __name__ == "__main__":
     main()
