@@ -355,8 +355,9 @@ def main():
             ratio = statistics.median(ours) / statistics.median(theirs)
             ratio_text = f"{ratio:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
             print(f"{threads:9d} {spread(ours):>24} {spread(theirs):>24} {ratio_text:>24}")
-    print("\ntest accuracy after the timed training (both start from the same weights and train the "
-          "same network):\n  " + ", ".join(f"{f} {t} thread{'s' * (t > 1)} {a:.3f}" for (t, f), a in accuracy.items()))
+    if "train" in (job[0] for job in jobs):
+        print("\ntest accuracy after the timed training (both start from the same weights and train the "
+              "same network):\n  " + ", ".join(f"{f} {t} thread{'s' * (t > 1)} {a:.3f}" for (t, f), a in accuracy.items()))
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
