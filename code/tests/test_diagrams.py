@@ -163,15 +163,20 @@ def test_graph_arrows_stop_at_circles_and_boxes():
     assert circle.get_radius() == pytest.approx(0.42)
 
 
-def test_graph_limits_hold_every_label():
-    fig, ax = plt.subplots(figsize=(9, 2.6))
-    draw_graph(RECEIPT_NODES, RECEIPT_EDGES, ax=ax, notes_below={"mul_tax": "local: subtotal"})
+def assert_texts_inside(fig, ax):
+    """Every text of ax lies inside the axes (2 pixels of slack) once the figure is drawn."""
     fig.canvas.draw()
     inside = ax.get_window_extent().padded(2)
     for t in ax.texts:
         extent = t.get_window_extent()
         assert inside.x0 <= extent.x0 and extent.x1 <= inside.x1, t.get_text()
         assert inside.y0 <= extent.y0 and extent.y1 <= inside.y1, t.get_text()
+
+
+def test_graph_limits_hold_every_label():
+    fig, ax = plt.subplots(figsize=(9, 2.6))
+    draw_graph(RECEIPT_NODES, RECEIPT_EDGES, ax=ax, notes_below={"mul_tax": "local: subtotal"})
+    assert_texts_inside(fig, ax)
 
 
 @pytest.mark.parametrize("nodes, edges, kwargs, message", [
@@ -316,12 +321,7 @@ def test_im2col_columns_hold_the_patches_of_the_package(height, width, kernel, s
 def test_im2col_labels_fit_inside_the_axes():
     fig, ax = plt.subplots(figsize=(8, 4))
     draw_im2col(3, 3, 3, stride=2, padding=1, ax=ax)
-    fig.canvas.draw()
-    inside = ax.get_window_extent().padded(2)
-    for t in ax.texts:
-        extent = t.get_window_extent()
-        assert inside.x0 <= extent.x0 and extent.x1 <= inside.x1, t.get_text()
-        assert inside.y0 <= extent.y0 and extent.y1 <= inside.y1, t.get_text()
+    assert_texts_inside(fig, ax)
 
 
 @pytest.mark.parametrize("kwargs, message", [
