@@ -73,7 +73,12 @@ class Layer:
 
 
 class Affine(Layer):
-    """y = x @ W + b.  x: (N, n_in), W: (n_in, n_out), b: (n_out,), y: (N, n_out)."""
+    """y = x @ W + b.  x: (N, n_in), W: (n_in, n_out), b: (n_out,), y: (N, n_out).
+
+    Inputs with more axes, x: (N, ..., n_in) -> y: (N, ..., n_out), apply the same W and b
+    at every position (every time step of a sequence, chapter 10): the leading axes are
+    read as one long batch.
+    """
 
     decay = ("W",)
 
@@ -88,16 +93,23 @@ class Affine(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def forward(self, x, train=True):
-        x = check_array(x, "Affine", shape=(None, self.n_in))
+        x = check_array(x, repr(self))
+        if x.ndim < 2 or x.shape[-1] != self.n_in:
+            hint = ""
+            if x.ndim > 2 and int(np.prod(x.shape[1:])) == self.n_in:
+                hint = ": flatten each sample first, x.reshape(len(x), -1)"
+            raise ValueError(f"{self!r} expected input of shape (N, {self.n_in}) or (N, ..., {self.n_in}), "
+                             f"got {x.shape}{hint}")
         self.x = x.astype(self.dtype, copy=False)
         return self.x @ self.params["W"] + self.params["b"]
 
     def backward(self, dout, input_grad=True):
-        """dout: (N, n_out) -> dx: (N, n_in), or None with ``input_grad=False``."""
+        """dout: (N, ..., n_out) -> dx: (N, ..., n_in), or None with ``input_grad=False``."""
         x = self._cached("x")
-        dout = self._check_dout(dout, (x.shape[0], self.n_out))
-        np.matmul(x.T, dout, out=self.grads["W"])   # dW = x^T dout: (n_in, n_out)
-        np.sum(dout, axis=0, out=self.grads["b"])     # db: every row used the same b
+        dout = self._check_dout(dout, x.shape[:-1] + (self.n_out,))
+        x2, d2 = x.reshape(-1, self.n_in), dout.reshape(-1, self.n_out)   # views for 2-D input
+        np.matmul(x2.T, d2, out=self.grads["W"])      # dW = x^T dout: (n_in, n_out)
+        np.sum(d2, axis=0, out=self.grads["b"])       # db: every row used the same b
         return dout @ self.params["W"].T if input_grad else None   # dx = dout W^T
 
     def __repr__(self):
@@ -158,6 +170,93 @@ class Tanh(Layer):
     def backward(self, dout, input_grad=True):
         y = self._cached("y")
         return self._check_dout(dout, y.shape) * (1.0 - y ** 2)
+
+
+class Embedding(Layer):
+    """A table of vectors, one row per id: forward picks rows, backward adds into them.
+
+    ids: integer array of any shape S, each in [0, num_embeddings) -> out: S + (dim,).
+    W: (num_embeddings, dim). Picking row i is the product of a one-hot vector with W, done
+    without the product: forward is ``W[ids]`` and backward adds each output gradient onto
+    the row it came from (``np.add.at``: an id used twice gets both gradients). Only the
+    rows used by the batch are ever non-zero in ``grads["W"]``, and only those are written:
+    the rows of the previous batch are cleared, the new ones filled (Trask's trick, chapter
+    9); ``rows`` holds them, sorted. ``padding_idx``: an id whose row starts at zero and never
+    gets a gradient, for padding sequences of different lengths. The table is not weight
+    decayed (decay would touch every row at every step). ids carry no gradient: backward
+    returns None.
+    """
+
+    def __init__(self, num_embeddings, dim, init=0.1, padding_idx=None, rng=None, dtype=np.float64):
+        super().__init__()
+        self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings", "Embedding")
+        self.dim = check_positive_int(dim, "dim", "Embedding")
+        if padding_idx is not None and not (isinstance(padding_idx, (int, np.integer))
+                                            and 0 <= padding_idx < self.num_embeddings):
+            raise ValueError(f"Embedding expected padding_idx None or an int in [0, {self.num_embeddings}), "
+                             f"got {padding_idx!r}")
+        self.padding_idx = padding_idx
+        self.dtype = np.dtype(dtype)
+        W = np.asarray(get_initializer(init)((self.num_embeddings, self.dim), as_rng(rng)), dtype=self.dtype)
+        if padding_idx is not None:
+            W[padding_idx] = 0
+        self.params = {"W": W}
+        self.grads = {"W": np.zeros_like(W)}
+        self.rows = np.zeros(0, dtype=np.intp)
+
+    def forward(self, x, train=True):
+        ids = np.asarray(x)
+        if ids.dtype.kind not in "iu":
+            raise ValueError(f"{self!r} expected integer ids, got an array of dtype {ids.dtype}"
+                             + (" (convert token ids with .astype(int))" if ids.dtype.kind == "f" else ""))
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
+            raise ValueError(f"{self!r} expected ids in [0, {self.num_embeddings}), got values from "
+                             f"{ids.min()} to {ids.max()}")
+        self.ids = ids
+        return self.params["W"][ids]
+
+    def backward(self, dout, input_grad=True):
+        """dout: ids.shape + (dim,) -> None (fills grads["W"] in the rows used)."""
+        ids = self._cached("ids")
+        dout = self._check_dout(dout, ids.shape + (self.dim,))
+        grad = self.grads["W"]
+        grad[self.rows] = 0                                  # the previous batch's rows only
+        rows, inverse = np.unique(ids, return_inverse=True)
+        sums = np.zeros((rows.size, self.dim), dtype=grad.dtype)
+        np.add.at(sums, inverse.ravel(), dout.reshape(-1, self.dim))
+        grad[rows] = sums
+        if self.padding_idx is not None:
+            grad[self.padding_idx] = 0
+        self.rows = rows
+        return None
+
+    def __repr__(self):
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"Embedding({self.num_embeddings}, {self.dim}{pad})"
+
+
+class SumOverTime(Layer):
+    """The sum over the second axis: x: (N, T, D) -> (N, D). After an Embedding with a
+    padding row, the sum of a text's word vectors (chapter 9); mean=True divides by T."""
+
+    def __init__(self, mean=False):
+        super().__init__()
+        self.mean = bool(mean)
+
+    def forward(self, x, train=True):
+        x = check_array(x, repr(self), ndim=3)
+        self.shape = x.shape
+        return x.mean(axis=1) if self.mean else x.sum(axis=1)
+
+    def backward(self, dout, input_grad=True):
+        """dout: (N, D) -> dx: (N, T, D), dout copied to every step (divided by T if mean)."""
+        n, t, d = self._cached("shape")
+        dout = self._check_dout(dout, (n, d))
+        dx = np.repeat(dout[:, None, :], t, axis=1)
+        return dx / t if self.mean else dx
+
+    def __repr__(self):
+        return "SumOverTime(mean=True)" if self.mean else "SumOverTime()"
 
 
 class Flatten(Layer):
