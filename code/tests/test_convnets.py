@@ -9,11 +9,27 @@ from scratchdl.models import DeepConvNet, SimpleConvNet
 def test_simple_convnet_is_saitos_network():
     model = SimpleConvNet(rng=0)
     assert [type(layer).__name__ for layer in model.layers] == \
-        ["Conv2D", "ReLU", "MaxPool2D", "Flatten", "Affine", "ReLU", "Affine"]
+        ["Conv2D", "MaxPool2D", "ReLU", "Flatten", "Affine", "ReLU", "Affine"]
     assert model.params["0.W"].shape == (30, 1, 5, 5)
     assert model.params["4.W"].shape == (30 * 12 * 12, 100)
     assert model.decayed_keys() == ["0.W", "4.W", "6.W"]
     assert model.predict(np.zeros((3, 1, 28, 28))).shape == (3, 10)
+
+
+def test_pooling_first_computes_saitos_order_exactly():
+    """SimpleConvNet pools before its first ReLU; Saito's order gives the same outputs and
+    the same gradients, bit for bit."""
+    from scratchdl.layers import ReLU
+    from scratchdl.conv import MaxPool2D
+    model = SimpleConvNet(input_shape=(1, 10, 10), filters=4, kernel_size=3, hidden=6, rng=3)
+    saito = SimpleConvNet(input_shape=(1, 10, 10), filters=4, kernel_size=3, hidden=6, rng=3)
+    saito.layers[1], saito.layers[2] = ReLU(), MaxPool2D(2)
+    x = np.random.default_rng(0).standard_normal((5, 1, 10, 10))
+    t = np.array([0, 3, 9, 2, 2])
+    np.testing.assert_array_equal(model.predict(x), saito.predict(x))
+    model.gradient(x, t), saito.gradient(x, t)
+    for key in model.params:
+        np.testing.assert_array_equal(model.grads[key], saito.grads[key])
 
 
 def test_deep_convnet_is_saitos_network():
