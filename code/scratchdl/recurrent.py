@@ -1,0 +1,597 @@
+"""Recurrent layers (chapter 10): a tanh RNN and an LSTM over whole sequences, and a
+character-level language model built from them.
+
+Both layers map x: (N, T, D) -> h: (N, T, H), N sequences of T steps of D features, and
+keep the Layer contract of scratchdl.layers. backward() is backpropagation through time:
+it walks the T steps backwards, once.
+
+**State.** Each layer starts from an initial state and ends in a final one:
+
+- ``forward(x, train, h0=None, c0=None)``: the initial state (N, H) may be given
+  explicitly (the LSTM also has a cell state c0; the RNN has none). Otherwise a
+  ``stateful`` layer starts from the final state of its previous forward() (detached: no
+  gradient flows back into the previous batch: truncated backpropagation through time),
+  and any other layer, or a stateful one after ``reset_state()``, starts from zeros.
+- after forward(): ``h_final`` (and ``c_final``), the final state, (N, H).
+- after backward(): ``dh0`` (and ``dc0``), d loss / d initial state, (N, H); and
+  ``dh_steps``, (N, T, H): d loss / d h_t for every step t, through every path (the
+  numbers chapter 10 plots to watch gradients vanish).
+
+**LSTM gate order.** The columns of ``Wx`` (D, 4H), ``Wh`` (H, 4H) and ``b`` (4H,) hold the
+four gates in the order **(i, f, o, g)**: input, forget, output gates (sigmoid), then the
+candidate g (tanh); the three sigmoids are one contiguous block. PyTorch's nn.LSTM keeps
+(i, f, g, o) in the rows of weight_ih_l0 (4H, D): see ``to_torch_order``.
+
+Speed (float32 is the dtype for training): the input projection of all T steps is one
+matrix product before the loop; each step then costs one product h_{t-1} @ Wh for all four
+gates and a few elementwise passes into preallocated buffers. backward() keeps every
+step's gate gradients and gets dWx, dWh, db and dx from one product each after the loop.
+"""
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+from . import io
+from .layers import Affine, Dropout, Embedding, Layer
+from .losses import SoftmaxCrossEntropy
+from .models import ARCHITECTURE_KEY, Sequential, _summary
+from .utils import as_rng, check_positive_int
+
+
+def _check_state(value, name, shape, dtype, owner):
+    value = np.asarray(value)
+    if value.shape != shape:
+        raise ValueError(f"{owner} expected {name} of shape {shape} (N, H), got {value.shape}")
+    return value.astype(dtype, copy=False)
+
+
+class _Recurrent(Layer):
+    """What the RNN and the LSTM share: parameters, input checks and carried state."""
+
+    decay = ("Wx", "Wh")
+    gates = 1
+    state_names = ("h",)
+
+    def __init__(self, input_size, hidden_size, stateful=False, rng=None, dtype=np.float64):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = check_positive_int(input_size, "input_size", name)
+        self.hidden_size = check_positive_int(hidden_size, "hidden_size", name)
+        self.stateful = bool(stateful)
+        self.dtype = np.dtype(dtype)
+        d, h, g = self.input_size, self.hidden_size, self.gates
+        # uniform in +-1/sqrt(H), as PyTorch's recurrent layers start
+        scale = 1.0 / math.sqrt(h)
+        rng = as_rng(rng)
+        self.params = {"Wx": rng.uniform(-scale, scale, (d, g * h)).astype(self.dtype),
+                       "Wh": rng.uniform(-scale, scale, (h, g * h)).astype(self.dtype),
+                       "b": np.zeros(g * h, dtype=self.dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.carried = None        # the state a stateful layer passes to its next forward()
+
+    def reset_state(self):
+        """Forget the carried state: the next forward() starts from zeros."""
+        self.carried = None
+
+    def _input(self, x):
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiu":
+            raise ValueError(f"{self!r} expected a numeric array, got dtype {x.dtype}")
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            hint = ""
+            if x.ndim == 2 and x.shape[1] == self.input_size:
+                hint = ": one sequence of T steps is x[None], T sequences of one step x[:, None]"
+            elif x.ndim == 2 and x.dtype.kind in "iu":
+                hint = ": token ids go through an Embedding first"
+            raise ValueError(f"{self!r} expected input of shape (N, T, {self.input_size}), got {x.shape}{hint}")
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"{self!r} got an empty batch (input of shape {x.shape})")
+        # time-major inside: step t is then one contiguous (N, D) block
+        return np.ascontiguousarray(x.transpose(1, 0, 2), dtype=self.dtype)
+
+    def _initial(self, n, given):
+        """The initial state arrays, one per name in state_names, each (N, H)."""
+        shape = (n, self.hidden_size)
+        owner = f"{self!r}.forward"
+        if any(v is not None for v in given):
+            return [np.zeros(shape, self.dtype) if v is None else _check_state(v, f"{name}0", shape, self.dtype, owner)
+                    for v, name in zip(given, self.state_names)]
+        if self.stateful and self.carried is not None:
+            if self.carried[0].shape != shape:
+                raise ValueError(f"{owner}: the carried state is for {self.carried[0].shape[0]} sequences, "
+                                 f"this batch has {n}; call reset_state() between data of different batch sizes")
+            return list(self.carried)
+        return [np.zeros(shape, self.dtype) for _ in self.state_names]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.input_size}, {self.hidden_size}" + \
+            (", stateful=True)" if self.stateful else ")")
+
+
+class RNN(_Recurrent):
+    """The plain (Elman) recurrent layer: h_t = tanh(x_t Wx + h_{t-1} Wh + b).
+
+    x: (N, T, D) -> h: (N, T, H). Wx: (D, H), Wh: (H, H), b: (H,). Initial state h0: (N, H)
+    (see the module docstring for h0, h_final, dh0, dh_steps and ``stateful``).
+    """
+
+    def forward(self, x, train=True, h0=None):
+        xt = self._input(x)
+        T, n, _ = xt.shape
+        H = self.hidden_size
+        Wh = self.params["Wh"]
+        (h_init,) = self._initial(n, (h0,))
+        hs = np.empty((T + 1, n, H), dtype=self.dtype)    # hs[t + 1] = h_t; hs[0] = h0
+        hs[0] = h_init
+        a = hs[1:].reshape(T * n, H)
+        np.matmul(xt.reshape(T * n, -1), self.params["Wx"], out=a)   # every step's x_t Wx at once
+        a += self.params["b"]
+        tmp = np.empty((n, H), dtype=self.dtype)
+        for t in range(T):
+            np.matmul(hs[t], Wh, out=tmp)
+            np.add(hs[t + 1], tmp, out=hs[t + 1])
+            np.tanh(hs[t + 1], out=hs[t + 1])
+        self.xt, self.hs = xt, hs
+        self.h_final = hs[T].copy()
+        if self.stateful:
+            self.carried = (self.h_final.copy(),)
+        return np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+
+    def backward(self, dout, input_grad=True):
+        """dout: (N, T, H) -> dx: (N, T, D); fills grads, dh0 and dh_steps."""
+        hs = self._cached("hs")
+        T, n, H = hs.shape[0] - 1, hs.shape[1], self.hidden_size
+        dout = self._check_dout(dout, (n, T, H)).transpose(1, 0, 2)
+        WhT = self.params["Wh"].T
+        dh = np.empty((T, n, H), dtype=self.dtype)        # d loss / d h_t, every path
+        da = np.empty((T, n, H), dtype=self.dtype)        # d loss / d (pre-activation at t)
+        dh_next = np.zeros((n, H), dtype=self.dtype)
+        for t in range(T - 1, -1, -1):
+            np.add(dout[t], dh_next, out=dh[t])
+            np.multiply(hs[t + 1], hs[t + 1], out=da[t])  # tanh' = 1 - h^2
+            np.subtract(1.0, da[t], out=da[t])
+            da[t] *= dh[t]
+            np.matmul(da[t], WhT, out=dh_next)
+        self._finish(da, hs[:-1])
+        self.dh0 = dh_next
+        self.dh_steps = dh.transpose(1, 0, 2)
+        return self._dx(da) if input_grad else None
+
+    def _finish(self, da, h_prev):
+        """dWx, dWh, db from every step's gate gradients, one product each."""
+        rows = da.reshape(-1, da.shape[-1])
+        np.matmul(self.xt.reshape(rows.shape[0], -1).T, rows, out=self.grads["Wx"])
+        np.matmul(h_prev.reshape(rows.shape[0], -1).T, rows, out=self.grads["Wh"])
+        np.sum(rows, axis=0, out=self.grads["b"])
+
+    def _dx(self, da):
+        T, n = da.shape[:2]
+        dx = da.reshape(T * n, -1) @ self.params["Wx"].T
+        return dx.reshape(T, n, -1).transpose(1, 0, 2)
+
+
+class LSTM(RNN):
+    """Long short-term memory (Hochreiter & Schmidhuber, 1997; with the forget gate of Gers
+    et al., 2000), over whole sequences.
+
+        [i, f, o, g] = [sigma, sigma, sigma, tanh](x_t Wx + h_{t-1} Wh + b)
+        c_t = f * c_{t-1} + i * g        (the cell: forget some, write some)
+        h_t = o * tanh(c_t)              (read some)
+
+    x: (N, T, D) -> h: (N, T, H). Wx: (D, 4H), Wh: (H, 4H), b: (4H,), the gates in the
+    order (i, f, o, g). Initial state h0, c0: (N, H) each (see the module docstring for
+    h_final, c_final, dh0, dc0, dh_steps and ``stateful``). forget_bias: the starting value
+    of the forget gate's bias (1.0 keeps the cell open at first, Jozefowicz et al., 2015;
+    PyTorch starts every bias near 0).
+    """
+
+    gates = 4
+    state_names = ("h", "c")
+
+    def __init__(self, input_size, hidden_size, forget_bias=1.0, stateful=False, rng=None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, stateful=stateful, rng=rng, dtype=dtype)
+        self.forget_bias = float(forget_bias)
+        self.params["b"][self.hidden_size:2 * self.hidden_size] = self.forget_bias
+
+    def forward(self, x, train=True, h0=None, c0=None):
+        xt = self._input(x)
+        T, n, _ = xt.shape
+        H = self.hidden_size
+        Wh = self.params["Wh"]
+        h_init, c_init = self._initial(n, (h0, c0))
+        # sigma(z) = (1 + tanh(z / 2)) / 2: with the sigmoid gates' columns of the weights
+        # halved, one tanh over all four gates gives tanh(z / 2) for them and tanh(z) for g
+        half = np.ones(4 * H, dtype=self.dtype)
+        half[:3 * H] = 0.5
+        Wh = Wh * half
+        gates = np.empty((T, n, 4 * H), dtype=self.dtype)   # pre-activations, then the gates
+        np.matmul(xt.reshape(T * n, -1), self.params["Wx"] * half, out=gates.reshape(T * n, 4 * H))
+        gates += self.params["b"] * half
+        hs = np.empty((T + 1, n, H), dtype=self.dtype)      # hs[t + 1] = h_t; hs[0] = h0
+        cs = np.empty((T + 1, n, H), dtype=self.dtype)
+        tanh_c = np.empty((T, n, H), dtype=self.dtype)
+        hs[0], cs[0] = h_init, c_init
+        tmp = np.empty((n, 4 * H), dtype=self.dtype)
+        for t in range(T):
+            a = gates[t]
+            np.matmul(hs[t], Wh, out=tmp)                   # all four gates in one product
+            a += tmp
+            np.tanh(a, out=a)
+            s = a[:, :3 * H]                                # i, f, o = (1 + tanh(z / 2)) / 2
+            s *= 0.5
+            s += 0.5
+            g = a[:, 3 * H:]
+            c = cs[t + 1]
+            np.multiply(a[:, H:2 * H], cs[t], out=c)        # f * c_{t-1}
+            ig = tmp[:, :H]
+            np.multiply(a[:, :H], g, out=ig)                # + i * g
+            c += ig
+            np.tanh(c, out=tanh_c[t])
+            np.multiply(a[:, 2 * H:3 * H], tanh_c[t], out=hs[t + 1])   # h = o * tanh(c)
+        self.xt, self.gates, self.hs, self.cs, self.tanh_c = xt, gates, hs, cs, tanh_c
+        self.h_final, self.c_final = hs[T].copy(), cs[T].copy()
+        if self.stateful:
+            self.carried = (self.h_final.copy(), self.c_final.copy())
+        return np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+
+    def backward(self, dout, input_grad=True):
+        """dout: (N, T, H) -> dx: (N, T, D); fills grads, dh0, dc0 and dh_steps."""
+        gates = self._cached("gates")
+        hs, cs, tanh_c = self.hs, self.cs, self.tanh_c
+        T, n, H = hs.shape[0] - 1, hs.shape[1], self.hidden_size
+        dout = self._check_dout(dout, (n, T, H)).transpose(1, 0, 2)
+        WhT = np.ascontiguousarray(self.params["Wh"].T)
+        dgates = np.empty((T, n, 4 * H), dtype=self.dtype)
+        dh = np.empty((T, n, H), dtype=self.dtype)          # d loss / d h_t, every path
+        dh_next = np.zeros((n, H), dtype=self.dtype)
+        dc = np.zeros((n, H), dtype=self.dtype)             # d loss / d c_t, carried backwards
+        sd = np.empty((n, 3 * H), dtype=self.dtype)
+        tmp = np.empty((n, H), dtype=self.dtype)
+        for t in range(T - 1, -1, -1):
+            a, da = gates[t], dgates[t]
+            i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            di, df, do, dg = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+            dht = dh[t]
+            np.add(dout[t], dh_next, out=dht)
+            # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2),
+            # where o_t (1 - tanh(c_t)^2) = o_t - h_t tanh(c_t)
+            np.multiply(hs[t + 1], tanh_c[t], out=tmp)
+            np.subtract(o, tmp, out=tmp)
+            tmp *= dht
+            dc += tmp
+            # the gates: d out / d gate, times each sigmoid's s (1 - s) or tanh's 1 - g^2
+            np.multiply(dht, tanh_c[t], out=do)
+            np.multiply(dc, g, out=di)
+            np.multiply(dc, cs[t], out=df)
+            s = a[:, :3 * H]
+            np.subtract(1.0, s, out=sd)
+            sd *= s
+            da[:, :3 * H] *= sd
+            np.multiply(g, g, out=tmp)
+            np.subtract(1.0, tmp, out=tmp)
+            tmp *= i
+            np.multiply(dc, tmp, out=dg)
+            dc *= f                                          # the additive path: c_{t-1} -> c_t
+            np.matmul(da, WhT, out=dh_next)
+        self._finish(dgates, hs[:-1])
+        self.dh0, self.dc0 = dh_next, dc
+        self.dh_steps = dh.transpose(1, 0, 2)
+        return self._dx(dgates) if input_grad else None
+
+    def __repr__(self):
+        forget = "" if self.forget_bias == 1.0 else f", forget_bias={self.forget_bias:g}"
+        return f"LSTM({self.input_size}, {self.hidden_size}{forget}" + (", stateful=True)" if self.stateful else ")")
+
+
+def to_torch_order(array, hidden_size, axis=-1):
+    """An LSTM weight or bias with its gate blocks along ``axis`` reordered from this
+    package's (i, f, o, g) to PyTorch's (i, f, g, o). For Wx (D, 4H) torch's weight_ih_l0
+    is ``to_torch_order(Wx, H).T``."""
+    H = hidden_size
+    i, f, o, g = (np.take(array, range(k * H, (k + 1) * H), axis=axis) for k in range(4))
+    return np.concatenate([i, f, g, o], axis=axis)
+
+
+# --- a character-level language model -------------------------------------------------------
+
+class CharLanguageModel(Sequential):
+    """Embedding -> LSTM (one or more, stateful) -> Affine at every step: the scores for the
+    next character after each character of a text.
+
+    chars: the vocabulary, a string of distinct characters; a character's id is its
+    position in it (the recipes sort it by code point). ids x: (N, T) -> scores (N, T, V).
+    embed_dim: size of the character vectors; hidden: units per LSTM layer; layers: how
+    many LSTM layers; dropout: rate of the Dropout after each LSTM layer (0: none).
+    rng: seed or Generator of the initial weights and the dropout masks.
+    """
+
+    def __init__(self, chars, embed_dim=64, hidden=256, layers=1, dropout=0.0, forget_bias=1.0,
+                 rng=None, dtype=np.float32):
+        chars = "".join(chars)
+        if not chars or len(set(chars)) != len(chars):
+            raise ValueError("CharLanguageModel expected chars: a non-empty string of distinct characters")
+        self.chars = chars
+        self.index = {ch: i for i, ch in enumerate(chars)}
+        self.config = {"embed_dim": int(embed_dim), "hidden": int(hidden), "layers": int(layers),
+                       "dropout": float(dropout), "forget_bias": float(forget_bias),
+                       "dtype": np.dtype(dtype).name}
+        rng = as_rng(rng)
+        V = len(chars)
+        stack = [Embedding(V, embed_dim, init=0.1, rng=rng, dtype=dtype)]
+        size = embed_dim
+        for _ in range(check_positive_int(layers, "layers", "CharLanguageModel")):
+            stack.append(LSTM(size, hidden, forget_bias=forget_bias, stateful=True, rng=rng, dtype=dtype))
+            if dropout > 0:
+                stack.append(Dropout(dropout, rng=rng))
+            size = hidden
+        stack.append(Affine(hidden, V, init="xavier", rng=rng, dtype=dtype))
+        super().__init__(stack, loss=SoftmaxCrossEntropy())
+
+    @property
+    def recurrent_layers(self):
+        return [layer for layer in self.layers if isinstance(layer, _Recurrent)]
+
+    def encode(self, text):
+        """The ids of the characters of ``text``, int32 (L,); a ValueError names unknown ones."""
+        try:
+            return np.fromiter((self.index[ch] for ch in text), dtype=np.int32, count=len(text))
+        except KeyError:
+            unknown = sorted(set(text) - set(self.index))
+            raise ValueError(f"CharLanguageModel: characters not in the vocabulary: {unknown[:10]!r}") from None
+
+    def decode(self, ids):
+        return "".join(self.chars[i] for i in np.asarray(ids).ravel())
+
+    def sample(self, prompt, n, temperature=1.0, top_k=None, rng=None):
+        """Generate ``n`` characters after ``prompt`` (a non-empty string); returns them
+        (without the prompt).
+
+        Each next character is drawn from softmax(scores / temperature), restricted to the
+        ``top_k`` most likely characters if given. temperature 0 takes the most likely one
+        every time (argmax decoding). rng: seed or Generator (the same seed, the same text).
+        The model's carried training state is left as it was.
+        """
+        if not isinstance(prompt, str) or not prompt:
+            raise ValueError("sample expected a non-empty prompt string")
+        n = int(n)
+        if n < 0:
+            raise ValueError(f"sample expected n >= 0, got {n}")
+        if not temperature >= 0:
+            raise ValueError(f"sample expected temperature >= 0, got {temperature}")
+        if top_k is not None and not (isinstance(top_k, (int, np.integer)) and 1 <= top_k <= len(self.chars)):
+            raise ValueError(f"sample expected top_k None or an int in [1, {len(self.chars)}], got {top_k!r}")
+        rng = as_rng(rng)
+        ids = self.encode(prompt)[None, :]
+        out = []
+        state = self._stream_start(1)
+        for _ in range(n):
+            scores, state = self._stream(ids, state)
+            logits = scores[0, -1].astype(np.float64)
+            if temperature == 0:
+                nxt = int(np.argmax(logits))
+            else:
+                logits = logits / temperature
+                if top_k is not None and top_k < logits.size:
+                    cut = np.partition(logits, -top_k)[-top_k]
+                    logits = np.where(logits >= cut, logits, -np.inf)
+                p = np.exp(logits - logits.max())
+                p /= p.sum()
+                nxt = int(rng.choice(p.size, p=p))
+            out.append(nxt)
+            ids = np.array([[nxt]])
+        return self.decode(out)
+
+    def _stream_start(self, n):
+        return [(np.zeros((n, layer.hidden_size), layer.dtype),) * len(layer.state_names)
+                for layer in self.recurrent_layers]
+
+    def _stream(self, ids, states):
+        """Scores for ids (N, T) in inference mode, from and to explicit states (one tuple
+        per recurrent layer); the layers' carried state is not touched."""
+        x, new, k = ids, [], 0
+        for layer in self.layers:
+            if isinstance(layer, _Recurrent):
+                state = dict(zip(("h0", "c0"), states[k]))
+                carried = layer.carried
+                x = layer.forward(x, train=False, **state)
+                layer.carried = carried
+                new.append((layer.h_final, layer.c_final) if isinstance(layer, LSTM) else (layer.h_final,))
+                k += 1
+            else:
+                x = layer.forward(x, train=False)
+        return x, new
+
+    def text_loss(self, text, streams=16, seq_len=200):
+        """Mean cross-entropy in nats per character of predicting each character of ``text``
+        from the ones before it (the first has no prediction). The text is cut into
+        ``streams`` pieces read side by side, each from a zero state, in chunks of
+        ``seq_len`` steps with the state carried."""
+        ids = self.encode(text)
+        if len(ids) < 2:
+            raise ValueError("text_loss needs at least two characters")
+        streams = max(1, min(int(streams), (len(ids) - 1) // 2))
+        length = (len(ids) - 1) // streams
+        total, count = 0.0, 0
+        pieces = [(ids[k * length: (k + 1) * length], ids[k * length + 1: (k + 1) * length + 1])
+                  for k in range(streams)]
+        rest = ids[streams * length:]          # the tail that does not fill a stream
+        state = self._stream_start(streams)
+        x_all = np.stack([p[0] for p in pieces])
+        y_all = np.stack([p[1] for p in pieces])
+        for start in range(0, length, seq_len):
+            scores, state = self._stream(x_all[:, start:start + seq_len], state)
+            total += _summed_nll(scores, y_all[:, start:start + seq_len])
+            count += y_all[:, start:start + seq_len].size
+        if len(rest) >= 2:
+            scores, _ = self._stream(rest[None, :-1], self._stream_start(1))
+            total += _summed_nll(scores, rest[None, 1:])
+            count += len(rest) - 1
+        return total / count
+
+    # files: the weights, the architecture, the vocabulary and the configuration
+
+    def save(self, path):
+        """Write the weights, the vocabulary and the configuration to the .npz file ``path``
+        (reproducibly, via scratchdl.io; no pickle)."""
+        arrays = {**self.params, **self.buffers, ARCHITECTURE_KEY: np.array(self.architecture()),
+                  "__chars__": np.array(self.chars), "__config__": np.array(json.dumps(self.config, sort_keys=True))}
+        io.write_npz(path, dict(sorted(arrays.items())))
+
+    def load(self, path):
+        """Load a file written by save() into this model (same vocabulary and architecture),
+        in place; everything is checked before anything is assigned. Returns self."""
+        path = os.fspath(path)
+        arrays = io.read_npz(path, what="model file")
+        chars = arrays.pop("__chars__", None)
+        arrays.pop("__config__", None)
+        arch = arrays.pop(ARCHITECTURE_KEY, None)
+        if chars is None or arch is None:
+            raise ValueError(f"{path}: not a CharLanguageModel file (no vocabulary or architecture)")
+        if str(chars) != self.chars:
+            raise ValueError(f"{path} was saved with another vocabulary ({len(str(chars))} characters, "
+                             f"this model has {len(self.chars)})")
+        if str(arch) != self.architecture():
+            raise ValueError(f"{path} was saved from a different architecture:\n  file:  {_summary(str(arch))}\n"
+                             f"  model: {_summary(self.architecture())}")
+        return self._assign(arrays, path)
+
+    @classmethod
+    def from_file(cls, path):
+        """The model saved in ``path``, built from the vocabulary and configuration stored there."""
+        arrays = io.read_npz(os.fspath(path), what="model file")
+        if "__chars__" not in arrays or "__config__" not in arrays:
+            raise ValueError(f"{path}: not a CharLanguageModel file (no vocabulary or configuration)")
+        config = json.loads(str(arrays["__config__"]))
+        model = cls(str(arrays["__chars__"]), embed_dim=config["embed_dim"], hidden=config["hidden"],
+                    layers=config["layers"], dropout=config["dropout"], forget_bias=config["forget_bias"],
+                    rng=0, dtype=np.dtype(config["dtype"]))
+        return model.load(path)
+
+    def __repr__(self):
+        return f"CharLanguageModel({len(self.chars)} characters, " + \
+            ", ".join(f"{k}={v}" for k, v in self.config.items() if k != "dtype") + ")"
+
+
+def _summed_nll(scores, targets):
+    """Sum over positions of -log softmax(scores)[target], in float64."""
+    s = scores.astype(np.float64).reshape(-1, scores.shape[-1])
+    s -= s.max(axis=1, keepdims=True)
+    log_z = np.log(np.exp(s).sum(axis=1))
+    return float(np.sum(log_z - s[np.arange(len(s)), np.asarray(targets).ravel()]))
+
+
+# --- the shipped model's recipe (registered in scratchdl.pretrained as "char_lstm") --------------
+# One LSTM layer of 512 units over 64-dimensional character vectors, dropout after the LSTM,
+# float32; Adam with a cosine-decaying learning rate and gradient clipping by global norm;
+# truncated backpropagation through time over windows of 100 characters in 64 streams, each
+# epoch starting the cut at a random offset. Validation: the three held-out plays.
+
+CHAR_LSTM_CONFIG = {"embed_dim": 64, "hidden": 512, "layers": 1, "dropout": 0.25, "batch_size": 64,
+                    "seq_len": 100, "learning_rate": 2e-3, "final_learning_rate": 1e-4, "max_norm": 5.0}
+CHAR_LSTM_EPOCHS = 5
+
+
+def _shakespeare(data):
+    if data is not None:
+        return data
+    from . import datasets
+    return datasets.load_shakespeare()
+
+
+def char_vocabulary(train_text, valid):
+    """Every character of the training text and the held-out plays, sorted by code point."""
+    return "".join(sorted(set(train_text).union(*map(set, valid.values()))))
+
+
+def char_lstm_build(seed=0, chars=None, config=None):
+    """The untrained shipped architecture. chars: the vocabulary (default: Shakespeare's)."""
+    config = {**CHAR_LSTM_CONFIG, **(config or {})}
+    if chars is None:
+        chars = char_vocabulary(*_shakespeare(None))
+    return CharLanguageModel(chars, embed_dim=config["embed_dim"], hidden=config["hidden"],
+                             layers=config["layers"], dropout=config["dropout"], rng=seed, dtype=np.float32)
+
+
+def char_lstm_load(path):
+    """The model in the file ``path`` (written by CharLanguageModel.save)."""
+    return CharLanguageModel.from_file(path)
+
+
+def validation_losses(model, valid, streams=32):
+    """{play: nats per character} for each held-out text, and "all": their character-weighted
+    mean (the loss on the three plays together)."""
+    losses = {name: model.text_loss(text, streams=streams) for name, text in valid.items()}
+    weights = {name: len(text) - 1 for name, text in valid.items()}
+    losses["all"] = sum(losses[k] * weights[k] for k in weights) / sum(weights.values())
+    return losses
+
+
+def char_lstm_train(epochs=CHAR_LSTM_EPOCHS, seed=0, progress=True, data=None, config=None,
+                    checkpoint=None, evals_per_epoch=1, log=None):
+    """Train the shipped character model. data: (train_text, {play: text}) (default
+    scratchdl.datasets.load_shakespeare()); config: overrides of CHAR_LSTM_CONFIG.
+    checkpoint: a path the model is saved to after every evaluation; log: a callable that
+    gets each log line as it is made (e.g. print). Returns (model, report): the report has
+    the validation loss of the three plays together and of each play, in nats per
+    character, the same in bits, the training loss of the last epoch, the training time and
+    "log", one line per evaluation."""
+    from .optimizers import Adam, ClipGradNorm
+    from .schedules import Scheduled, cosine_decay
+    from .training import SequenceBatches
+    config = {**CHAR_LSTM_CONFIG, **(config or {})}
+    train_text, valid = _shakespeare(data)
+    epochs = check_positive_int(epochs, "epochs", "char_lstm_train")
+    model = char_lstm_build(seed, chars=char_vocabulary(train_text, valid), config=config)
+    ids = model.encode(train_text)
+    rng = np.random.default_rng(seed)
+    batch_size, seq_len = config["batch_size"], config["seq_len"]
+    per_epoch = len(SequenceBatches(ids[seq_len:], batch_size, seq_len))   # the shortest an epoch gets
+    total = epochs * per_epoch
+    schedule = cosine_decay(config["learning_rate"], total=total, final=config["final_learning_rate"])
+    optimizer = ClipGradNorm(Scheduled(Adam(config["learning_rate"]), schedule), config["max_norm"])
+    eval_at = {round(per_epoch * k / evals_per_epoch) for k in range(1, evals_per_epoch + 1)}
+    lines, train_losses, start = [], [], time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=total, unit="step")
+    for epoch in range(epochs):
+        offset = int(rng.integers(seq_len))            # a different cut into windows each epoch
+        batches = SequenceBatches(ids[offset:], batch_size, seq_len)
+        model.reset_state()
+        epoch_losses = []
+        for step, (x, y) in enumerate(batches, start=1):
+            if step > per_epoch:
+                break
+            loss = model.loss(x, y, train=True)
+            optimizer.step(model.params, model.backward())
+            epoch_losses.append(loss)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+            if step in eval_at:
+                losses = validation_losses(model, valid)
+                recent = float(np.mean(epoch_losses[-per_epoch // evals_per_epoch:]))
+                line = (f"epoch {epoch + step / per_epoch:5.2f}: train loss {recent:.4f}, validation "
+                        f"{losses['all']:.4f} nats/char ({losses['all'] / math.log(2):.3f} bits); "
+                        + ", ".join(f"{k} {v:.4f}" for k, v in losses.items() if k != "all")
+                        + f"; {time.perf_counter() - start:.0f} s")
+                lines.append(line)
+                if log is not None:
+                    log(line)
+                if checkpoint is not None:
+                    model.save(checkpoint)
+        train_losses.append(float(np.mean(epoch_losses)))
+    if bar is not None:
+        bar.close()
+    seconds = time.perf_counter() - start
+    losses = validation_losses(model, valid)
+    report = {"log": lines, "validation loss": losses["all"],
+              "validation bits per character": losses["all"] / math.log(2)}
+    report.update({f"validation loss {k}": v for k, v in losses.items() if k != "all"})
+    report["train loss (last epoch)"] = train_losses[-1]
+    report["training seconds"] = seconds
+    return model, report
