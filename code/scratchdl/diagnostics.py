@@ -65,6 +65,10 @@ def probe_deep_net(x, depth=5, width=100, activation="sigmoid", init="xavier", r
       "activations": list of depth arrays (N, width), the output of each activation;
       "weight_gradient_norms": (depth,) Frobenius norm of dL/dW for each layer, where
         L = sum(top activations * upstream);
+      "relative_weight_gradients": (depth,) ||dL/dW|| / ||W|| for each layer: how far one
+        step of learning rate 1 would move the layer's weights, relative to their size;
+      "activation_gradient_norms": (depth,) Frobenius norm of dL/dh for each layer's
+        activations h (the gradient that arrives at the layer's output on the way down);
       "weights": list of the depth weight matrices.
     """
     x = check_array(x, "probe_deep_net", ndim=2)
@@ -76,6 +80,13 @@ def probe_deep_net(x, depth=5, width=100, activation="sigmoid", init="xavier", r
         layers += [Affine(n_in, width, init=init, rng=rng), layer_from_name(activation)]
         n_in = width
     records = probe(Sequential(layers), np.asarray(x, dtype=np.float64), upstream=upstream, rng=rng)
+    weights = [layer.params["W"] for layer in layers[0::2]]
+    gradient_norms = np.array([r["grad_norms"]["W"] for r in records[0::2]])
+    weight_norms = np.array([np.linalg.norm(W) for W in weights])
+    with np.errstate(divide="ignore", invalid="ignore"):   # all-zero weights: ratio nan/inf
+        relative = gradient_norms / weight_norms
     return {"activations": [r["output"] for r in records[1::2]],
-            "weight_gradient_norms": np.array([r["grad_norms"]["W"] for r in records[0::2]]),
-            "weights": [layer.params["W"] for layer in layers[0::2]]}
+            "weight_gradient_norms": gradient_norms,
+            "relative_weight_gradients": relative,
+            "activation_gradient_norms": np.array([r["dout_norm"] for r in records[1::2]]),
+            "weights": weights}

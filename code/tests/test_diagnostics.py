@@ -83,3 +83,24 @@ def test_probe_reads_any_sequential():
     assert records[1]["grad_norms"]["W"] == pytest.approx(np.linalg.norm(numeric), rel=1e-6)
     with pytest.raises(ValueError, match="Sequential"):
         probe([Affine(2, 2)], x)
+
+
+def test_probe_deep_net_relative_and_activation_gradients():
+    x = np.random.default_rng(0).standard_normal((200, 50))
+    result = probe_deep_net(x, depth=4, width=50, activation="relu", init="he", rng=1)
+    norms = np.array([np.linalg.norm(W) for W in result["weights"]])
+    np.testing.assert_allclose(result["relative_weight_gradients"],
+                               result["weight_gradient_norms"] / norms)
+    grads = result["activation_gradient_norms"]
+    assert grads.shape == (4,)
+    # the top activations receive the upstream gradient itself
+    upstream = np.random.default_rng(3).standard_normal((200, 50))
+    top = probe_deep_net(x, depth=4, width=50, activation="relu", init="he", rng=1,
+                         upstream=upstream)["activation_gradient_norms"][-1]
+    assert top == pytest.approx(np.linalg.norm(upstream))
+    # ReLU with Xavier: activations shrink going up, their gradients shrink going down,
+    # and the weight gradients stay level
+    xavier = probe_deep_net(x, depth=4, width=50, activation="relu", init="xavier", rng=1)
+    assert np.all(np.diff(xavier["activation_gradient_norms"]) > 0)
+    ratio = xavier["relative_weight_gradients"]
+    assert ratio.max() / ratio.min() < 1.5

@@ -28,3 +28,13 @@ def test_rel_error():
     assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
     with pytest.raises(ValueError, match="same shape"):
         rel_error(np.zeros(2), np.zeros(3))
+
+
+def test_gradient_check_of_a_badly_scaled_batchnorm_stays_below_1e_7():
+    """The chapter-6 input: features on scales 0.1, 3 and 40 around a mean of 5."""
+    from scratchdl.gradients import gradient_check
+    from scratchdl.layers import BatchNorm
+
+    x = np.random.default_rng(0).normal(loc=5.0, scale=[0.1, 3.0, 40.0], size=(8, 3))
+    errors = gradient_check(BatchNorm(3), x, rng=1)
+    assert max(errors.values()) < 1e-7
