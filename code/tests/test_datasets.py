@@ -1,5 +1,10 @@
 """Tests for scratchdl.datasets: the shipped MNIST file, every load_mnist option, and the
-failure paths (damaged file, failed or wrong download) that must leave nothing behind."""
+failure paths (damaged file, failed or wrong download) that must leave nothing behind;
+the text datasets (IMDB, analogies, Shakespeare, spam, the word2vec corpus) and the
+pieces of data/build.py that convert them."""
+import email.mime.multipart
+import email.mime.text
+import gzip
 import hashlib
 import importlib.util
 import io
@@ -280,3 +285,207 @@ def test_build_refuses_idx_files_with_the_wrong_md5(tmp_path, raw_mnist):
     with pytest.raises(SystemExit, match="md5"):
         build.main(["mnist", "--mnist-idx-dir", str(idx), "--out-dir", str(tmp_path / "out")])
     assert not (tmp_path / "out" / "mnist.npz").exists()
+
+
+# --- the text datasets (chapters 9-11) ---
+
+DATA = ROOT / "data"
+needs_file = {name: pytest.mark.skipif(not (DATA / name).exists(),
+                                       reason=f"data/{name} not built (run data/build.py)")
+              for name in ("imdb.jsonl.xz", "questions-words.txt.gz", "shakespeare.txt.gz",
+                           "spam.jsonl.xz")}
+
+
+@pytest.fixture(scope="module")
+def imdb():
+    if not (DATA / "imdb.jsonl.xz").exists():
+        pytest.skip("data/imdb.jsonl.xz not built (run data/build.py imdb)")
+    return datasets.load_imdb()   # about 2 s: read it once for every test
+
+
+@pytest.fixture(scope="module")
+def spam():
+    if not (DATA / "spam.jsonl.xz").exists():
+        pytest.skip("data/spam.jsonl.xz not built (run data/build.py spam)")
+    return datasets.load_spam(folders=True)
+
+
+def test_imdb_split_is_balanced_and_disjoint(imdb):
+    (train_texts, train_labels), (test_texts, test_labels) = imdb
+    for texts, labels in imdb:
+        assert isinstance(texts, list) and len(texts) == 25_000
+        assert all(isinstance(text, str) and text for text in texts)
+        assert labels.shape == (25_000,) and labels.dtype == np.int64
+        assert np.bincount(labels).tolist() == [12_500, 12_500]
+    assert not set(train_texts) & set(test_texts)   # no review is in both halves
+    assert len(set(train_texts)) + len(set(test_texts)) == 49_582   # the distinct reviews
+    assert any("<br />" in text for text in train_texts[:100])   # the raw text, tags and all
+
+
+def test_imdb_labels_follow_the_sentiment(imdb):
+    (train_texts, train_labels), _ = imdb
+    def share_with(word, label):
+        chosen = [text for text, y in zip(train_texts, train_labels) if y == label]
+        return sum(word in text.lower() for text in chosen) / len(chosen)
+    assert share_with("terrible", 0) > 3 * share_with("terrible", 1)
+    assert share_with("wonderful", 1) > 2 * share_with("wonderful", 0)
+
+
+@needs_file["questions-words.txt.gz"]
+def test_analogy_questions():
+    path = datasets.analogy_questions_path()
+    assert path == DATA / "questions-words.txt.gz"
+    questions = datasets.load_analogy_questions()
+    assert len(questions) == 14
+    assert sum(map(len, questions.values())) == 19_544
+    assert list(questions)[0] == "capital-common-countries"
+    assert list(questions)[-1] == "gram9-plural-verbs"
+    assert questions["capital-common-countries"][0] == ("athens", "greece", "baghdad", "iraq")
+    assert ("king", "queen", "man", "woman") in questions["family"] or \
+        ("man", "woman", "king", "queen") in questions["family"]
+    assert all(len(q) == 4 and all(w == w.lower() for w in q)
+               for section in questions.values() for q in section)
+    with gzip.open(path, "rt", encoding="ascii") as f:   # the original format, unchanged
+        assert f.readline() == ": capital-common-countries\n"
+
+
+@needs_file["shakespeare.txt.gz"]
+def test_shakespeare_holds_out_exactly_three_plays():
+    train, valid = datasets.load_shakespeare()
+    assert list(valid) == ["Julius Caesar", "Macbeth", "Twelfth Night"]
+    works = datasets.read_shakespeare(DATA / "shakespeare.txt.gz")
+    assert len(works) == 42
+    assert train == "\n".join(text for title, text in works.items() if title not in valid)
+    assert valid == {title: works[title] for title in valid}
+    assert valid["Macbeth"].startswith("MACBETH\n")
+    assert valid["Julius Caesar"].startswith("JULIUS CAESAR\n")
+    assert valid["Twelfth Night"].startswith("TWELFTH NIGHT")
+    for title, text in valid.items():
+        assert text[:2000] not in train and text[-2000:] not in train, title
+    assert "MACBETH, General in the King's Army." not in train   # Macbeth's list of persons
+    assert "=== " not in train and "\r" not in train and train.isascii()
+    held_out = sum(map(len, valid.values()))
+    assert 330_000 < held_out < 340_000
+    assert 0.06 < held_out / (held_out + len(train)) < 0.07
+
+
+@needs_file["spam.jsonl.xz"]
+def test_spam_counts_labels_and_folders(spam):
+    (train_texts, train_labels, train_folders), (test_texts, test_labels, test_folders) = spam
+    assert len(train_texts) == len(train_labels) == len(train_folders) == 4_837
+    assert len(test_texts) == len(test_labels) == len(test_folders) == 1_209
+    assert train_labels.dtype == test_labels.dtype == np.int64
+    per_folder = {"easy-ham-1": (2000, 500), "easy-ham-2": (1120, 280), "hard-ham-1": (200, 50),
+                  "spam-1": (400, 100), "spam-2": (1117, 279)}
+    for folder, (n_train, n_test) in per_folder.items():
+        assert train_folders.count(folder) == n_train and test_folders.count(folder) == n_test
+    for folders, labels in [(train_folders, train_labels), (test_folders, test_labels)]:
+        assert labels.tolist() == [int(f.startswith("spam")) for f in folders]
+    assert not set(train_texts) & set(test_texts)
+    assert all(text.startswith("Subject:") for text in train_texts + test_texts)
+    (texts, labels), _ = datasets.load_spam()   # without folders: two items per split
+    assert texts == train_texts and labels.tolist() == train_labels.tolist()
+
+
+@needs_file["questions-words.txt.gz"]
+def test_damaged_text_file_is_an_error_naming_it(monkeypatch, tmp_path):
+    name = "questions-words.txt.gz"
+    damaged = bytearray((DATA / name).read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    (tmp_path / name).write_bytes(bytes(damaged))
+    monkeypatch.setenv("SCRATCHDL_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError) as info:
+        datasets.load_analogy_questions()
+    message = str(info.value)
+    assert str(tmp_path / name) in message and manifest.FILES[name].sha256 in message
+    assert "python data/build.py analogies" in message
+
+
+def test_read_text_file_reports_a_damaged_archive(tmp_path):
+    (tmp_path / "cut.xz").write_bytes(b"\xfd7zXZ\x00 not really")
+    with pytest.raises(DataError, match="cut.xz is damaged"):
+        datasets.read_text_file(tmp_path / "cut.xz")
+
+
+def test_word2vec_corpus_missing_names_the_build_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCRATCHDL_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=r"python data/build\.py corpus"):
+        datasets.load_word2vec_corpus()
+
+
+def test_word2vec_corpus_lines(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCRATCHDL_DATA_DIR", str(tmp_path))
+    path = datasets.word2vec_corpus_path()
+    assert path == tmp_path / "corpus" / "word2vec_corpus.txt.gz"
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress("The king spoke.\nA line\u2028with a separator\n".encode()))
+    assert datasets.load_word2vec_corpus() == ["The king spoke.", "A line\u2028with a separator"]
+
+
+# --- data/build.py: the pieces that convert the text datasets ---
+
+def test_split_keeps_copies_together_and_fills_each_stratum_exactly():
+    build = load_build_script()
+    texts = [f"review {i}" for i in range(100)] + ["copy"] * 3 + ["twice"] * 2
+    strata = [i % 2 for i in range(100)] + [0, 0, 0] + [0, 1]   # "twice" has two labels
+    is_test, quota = build.split_keeping_duplicates_together(texts, strata, 0.2, seed=0)
+    assert quota == {0: 11, 1: 10}   # 20% of 54 and of 51, rounded
+    labels = np.array(strata)
+    assert [(is_test & (labels == key)).sum() for key in (0, 1)] == [11, 10]
+    assert len({is_test[i] for i in (100, 101, 102)}) == 1   # the three copies together
+    assert not is_test[103] and not is_test[104]               # mixed labels: training only
+    again, _ = build.split_keeping_duplicates_together(texts, strata, 0.2, seed=0)
+    np.testing.assert_array_equal(is_test, again)              # the seed fixes the split
+
+
+def test_email_text_decodes_and_strips_html():
+    build = load_build_script()
+    message = email.mime.multipart.MIMEMultipart("alternative")
+    message["Subject"] = "=?utf-8?b?Q2Fmw6kgb2ZmZXI=?="          # "Café offer", RFC 2047
+    message.attach(email.mime.text.MIMEText("<p>Buy &amp; save</p><script>x()</script>"
+                                            "<br>now&nbsp;!", "html", "utf-8"))
+    assert build.email_text(message.as_bytes()) == "Subject: Café offer\n\nBuy & save\n\nnow !"
+    mixed = email.mime.multipart.MIMEMultipart("mixed")
+    mixed["Subject"] = "report"
+    mixed.attach(email.mime.text.MIMEText("Grüße,\r\nsee attached.  \r\n", "plain", "iso-8859-1"))
+    attachment = email.mime.text.MIMEText("secret,data", "plain", "utf-8")
+    attachment.add_header("Content-Disposition", "attachment", filename="data.csv")
+    mixed.attach(attachment)
+    assert build.email_text(mixed.as_bytes()) == "Subject: report\n\nGrüße,\nsee attached."
+
+
+def test_read_r_strings_reads_a_character_vector():
+    build = load_build_script()
+    def charsxp(text, levels=0x40):   # 0x40: ASCII, 0x08: UTF-8
+        raw = text.encode()
+        return struct.pack(">ii", 9 | (levels << 12), len(raw)) + raw
+    header = b"X\n" + struct.pack(">iii", 3, 0x040201, 0x030500) + struct.pack(">i", 5) + b"UTF-8"
+    body = struct.pack(">ii", 16, 3) + charsxp("EMMA") + charsxp("") + charsxp("Café", 0x08)
+    assert build.read_r_strings(header + body, "test") == ["EMMA", "", "Café"]
+    with pytest.raises(SystemExit, match="bytes left"):
+        build.read_r_strings(header + body + b"\x00", "test")
+
+
+def test_clean_gutenberg_text():
+    build = load_build_script()
+    raw = ("Header\r\n*** START OF THIS PROJECT GUTENBERG EBOOK MACBETH ***\r\n\r\nMACBETH  \r\n"
+           "Fair is foul.\r\n\r\n*** END OF THIS PROJECT GUTENBERG EBOOK MACBETH ***\r\nLicence")
+    assert build.clean_gutenberg_text(raw) == "MACBETH\nFair is foul.\n"
+
+
+def test_write_bytes_atomic_leaves_nothing_on_error(tmp_path, monkeypatch):
+    build = load_build_script()
+    target = tmp_path / "file.txt.gz"
+    build.write_bytes_atomic(target, b"old")
+    monkeypatch.setattr(build.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        build.write_bytes_atomic(target, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt.gz"]
+    assert target.read_bytes() == b"old"
+
+
+def test_build_lists_every_target(capsys):
+    load_build_script().main(["--list"])
+    out = capsys.readouterr().out
+    for target in ("mnist", "imdb", "analogies", "shakespeare", "spam", "corpus"):
+        assert target in out
