@@ -85,3 +85,14 @@ def test_no_static_player_frames(notebook):
             html = "".join(output.get("data", {}).get("text/html", ""))
             assert "data-sdl-player" not in html, (
                 f"{path.name}: code cell {i} stores a static player; run `make execute`")
+
+
+def test_no_control_characters_in_sources(notebook):
+    """A backslash lost in a Python string ("\text", "\frac", "\beta") leaves a tab, form feed
+    or backspace in the cell, and the math breaks without any error."""
+    path, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        source = "".join(cell["source"])
+        found = sorted({f"\\x{ord(ch):02x}" for ch in source
+                        if ord(ch) < 32 and ch != "\n" and (ch != "\t" or cell["cell_type"] == "markdown")})
+        assert not found, f"{path.name}: cell {i} ({cell['cell_type']}) holds control characters {found}"
