@@ -7,8 +7,9 @@
 
 Three measurements, all in float32, batch 100:
 
-(a) training: one step of scratchdl.models.SimpleConvNet (conv 30 filters 5x5 -> ReLU ->
-    max-pool 2 -> affine 100 -> ReLU -> affine 10) on shuffled MNIST training images:
+(a) training: one step of scratchdl.models.SimpleConvNet (conv 30 filters 5x5 -> max-pool 2
+    -> ReLU -> affine 100 -> ReLU -> affine 10; Saito's network with the first ReLU after the
+    pooling, which computes the same function) on shuffled MNIST training images:
     forward, softmax cross-entropy, backward, Adam (learning rate 1e-3), loss read back;
     PyTorch trains the same network from the same initial weights;
 (b) inference: the same network's scores for MNIST test images, 1000 at a time;
@@ -125,7 +126,7 @@ def torch_runners(train_x, train_y, test_x, test_y):
     nn = torch.nn
     # the same layers, starting from scratchdl's initial weights (Linear keeps W transposed)
     start = simple_convnet().params
-    model = nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    model = nn.Sequential(nn.Conv2d(1, 30, 5), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),
                           nn.Linear(30 * 12 * 12, 100), nn.ReLU(), nn.Linear(100, 10))
     with torch.no_grad():
         for index, transpose in ((0, False), (4, True), (6, True)):

@@ -33,7 +33,7 @@ FILES = {
         size=184_126,
         recipe="python -m scratchdl.pretrained mnist_mlp"),
     "simple_convnet.npz": ShippedFile(
-        sha256="25c7fbb5b642e48ae65304e8a808680ded517f13ff4d10670fdb993c8c3ad5af",
+        sha256="1a9b907d381324b740d81107bf5f3d10209ebc064bb2a5e57169e9f0ebefdde8",
         size=1_738_526,
         recipe="python -m scratchdl.pretrained simple_convnet"),
     "deep_convnet.npz": ShippedFile(
