@@ -44,6 +44,10 @@ FILES = {
         sha256="61c62e0ef1d1c2ea7ad04683337b24aa36d8b33849d6cfa1f4a6205195cc7b17",
         size=501_862,
         recipe="python -m scratchdl.pretrained deep_convnet_augmented"),
+    "word2vec.npz": ShippedFile(
+        sha256="35d63444339a62a0ca0945cbe6fcc734e249d6e2554a79f11a347bc22476b0de",
+        size=8_400_754,
+        recipe="python -m scratchdl.pretrained word2vec"),
     "imdb.jsonl.xz": ShippedFile(
         sha256="74906c1831372be65979ceb9eb29e911666a2ac6e75f2fab72e659341943866b",
         size=17_495_256,

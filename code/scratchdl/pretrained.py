@@ -39,7 +39,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import datasets, io, manifest
+from . import datasets, io, manifest, nlp
 from .augment import augmented_batches
 from .models import MLP, DeepConvNet, SimpleConvNet
 from .optimizers import Adam
@@ -201,6 +201,18 @@ register(Recipe(
     description="chapter 8: deep_convnet trained on images randomly rotated (<= 10 degrees) and "
                 "shifted (<= 2 pixels), otherwise the same",
     build=_deep_convnet_build, train=_deep_convnet_train(augment=True)))
+
+
+# --- word2vec: chapter 9's word vectors ----------------------------------------------------
+# Skip-gram with negative sampling (scratchdl.nlp) on the word2vec corpus of data/README.md
+# (about 11 million words, built by `python data/build.py corpus`, not shipped). The file
+# keeps the 30,000 most frequent words in float16. Its "test" is the Google analogy set.
+
+register(Recipe(
+    name="word2vec", filename="word2vec.npz", epochs=nlp.WORD2VEC_EPOCHS,
+    description="chapter 9: skip-gram, negative sampling, 100 dimensions, window 5, 5 negatives, "
+                "subsampling 1e-4, min count 5, seed 0; 30,000 words kept, float16",
+    build=nlp.word2vec_build, train=nlp.word2vec_train, load=nlp.word2vec_load))
 
 
 # --- the command line ---------------------------------------------------------------------

@@ -78,7 +78,8 @@ def test_trained_weights_state_their_training_time_and_test_accuracy():
     sections = readme_sections()
     for recipe in pretrained.RECIPES.values():
         rows = sections[recipe.filename]
-        assert "training time" in rows and "test accuracy" in rows, recipe.filename
+        scores = ("test accuracy", "analogy accuracy", "validation loss")
+        assert "training time" in rows and any(score in rows for score in scores), recipe.filename
 
 
 @pytest.mark.parametrize("name", sorted(manifest.FILES))

@@ -292,6 +292,18 @@ def test_word2vec_recipe_on_small_data(tmp_path):
     assert vectors.words == model.word_vectors().words
     assert vectors.vectors.shape == (20, nlp.WORD2VEC_SETTINGS["dim"])
     assert isinstance(nlp.word2vec_build(0), nlp.SkipGram)
+    assert nlp.word2vec_build(0).save_words == nlp.WORD2VEC_SHIPPED_WORDS
+
+
+def test_save_keeps_the_most_frequent_words(tmp_path, royal):
+    assert royal.head(2).words == ["man", "woman"]
+    model = nlp.SkipGram(dim=4, min_count=1, subsample=0, seed=0)
+    model.fit(_topic_corpus(sentences=50), epochs=1, progress=False)
+    model.save_words = 5
+    model.save(tmp_path / "w.npz")
+    saved = nlp.WordVectors.load(tmp_path / "w.npz")
+    assert saved.words == model.vocabulary.words[:5]
+    np.testing.assert_array_equal(saved.counts, model.vocabulary.counts[:5])
 
 
 def test_gensim_reads_the_same_questions(tmp_path, royal):
