@@ -76,6 +76,9 @@ execute: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py
 	$(PY) benchmarks/bench_cnn.py
+	$(PY) benchmarks/bench_lstm.py
+	@test -f data/corpus/word2vec_corpus.txt.gz || $(PY) data/build.py corpus
+	$(PY) benchmarks/bench_word2vec.py
 	$(PY) benchmarks/bench_widgets.py
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/bench_book_widgets.py
 
