@@ -48,6 +48,10 @@ FILES = {
         sha256="35d63444339a62a0ca0945cbe6fcc734e249d6e2554a79f11a347bc22476b0de",
         size=8_400_754,
         recipe="python -m scratchdl.pretrained word2vec"),
+    "char_lstm.npz": ShippedFile(
+        sha256="4467a5553600df38b176128d3657236bbc7ace97e26dc998e6e46c67b5784244",
+        size=4_927_280,
+        recipe="python -m scratchdl.pretrained char_lstm"),
     "imdb.jsonl.xz": ShippedFile(
         sha256="74906c1831372be65979ceb9eb29e911666a2ac6e75f2fab72e659341943866b",
         size=17_495_256,

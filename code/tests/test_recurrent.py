@@ -7,7 +7,6 @@ backpropagation through time; and the language model's sampling, files and losse
 """
 import numpy as np
 import pytest
-
 from scratchdl.gradients import numerical_gradient, rel_error
 from scratchdl.models import Sequential
 from scratchdl.recurrent import LSTM, RNN, CharLanguageModel, to_torch_order
@@ -49,8 +48,8 @@ def test_gradient_check_inputs_weights_and_initial_state(cls, n, t):
     numeric.update({k: numerical_gradient(loss, p) for k, p in layer.params.items()})
     numeric.update({k: numerical_gradient(loss, v) for k, v in state.items()})
     assert set(analytic) == set(numeric)
-    for key in analytic:
-        err = rel_error(analytic[key], numeric[key])
+    for key, value in analytic.items():
+        err = rel_error(value, numeric[key])
         assert err < TOL, f"{cls.__name__} d{key}: relative error {err:.2e}"
 
 
@@ -246,9 +245,11 @@ def test_text_loss_matches_the_model_loss():
 def test_save_and_load_round_trip(tmp_path):
     model = CharLanguageModel(sorted(set(TEXT)), embed_dim=5, hidden=8, dropout=0.2, rng=3)
     path = tmp_path / "char.npz"
+    model.metadata = {"validation loss": 1.5, "log": ["epoch 1"]}
     model.save(path)
     loaded = CharLanguageModel.from_file(path)
     assert loaded.chars == model.chars and loaded.config == model.config
+    assert loaded.metadata == model.metadata
     for key, value in model.params.items():
         np.testing.assert_array_equal(loaded.params[key], value)
     assert loaded.sample("to", 20, rng=1) == model.sample("to", 20, rng=1)
@@ -266,5 +267,15 @@ def test_training_lowers_the_loss():
                                     config={"embed_dim": 8, "hidden": 16, "batch_size": 4, "seq_len": 20,
                                             "learning_rate": 1e-2})
     assert report["validation loss"] < np.log(len(model.chars))
-    assert set(report) >= {"validation loss", "validation loss A", "validation loss B", "log"}
+    assert set(report) >= {"validation loss", "validation loss A", "validation loss B", "log", "train loss"}
     assert len(report["log"]) >= 2
+
+
+def test_training_stops_after_max_steps_with_the_schedule_of_the_whole_run():
+    from scratchdl.recurrent import char_lstm_train
+    valid = {"A": TEXT[:300]}
+    config = {"embed_dim": 4, "hidden": 6, "batch_size": 2, "seq_len": 10, "max_steps": 3}
+    model, report = char_lstm_train(epochs=2, seed=0, progress=False, data=(TEXT, valid), config=config)
+    per_epoch = (len(TEXT) - 10 - 1) // 2 // 10
+    assert report["log"] == [report["log"][0]] and report["log"][0].startswith(f"epoch {3 / per_epoch:5.2f}")
+    assert model.metadata["config"]["max_steps"] == 3 and "training seconds" not in model.metadata

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from scratchdl.recurrent import LSTM, RNN, to_torch_order  # noqa: E402
+from scratchdl.recurrent import LSTM, RNN, to_torch_order
 
 
 def t64(a, grad=False):
@@ -41,7 +41,7 @@ def to_torch_grads(layer, module):
     gb = module.bias_ih_l0.grad.numpy()
     np.testing.assert_allclose(module.bias_hh_l0.grad.numpy(), gb, rtol=1e-12)   # the same sum
     if isinstance(layer, LSTM):   # torch order (i, f, g, o) back to (i, f, o, g): swap g and o
-        back = lambda a: np.concatenate([a[..., :2 * h], a[..., 3 * h:], a[..., 2 * h:3 * h]], axis=-1)  # noqa: E731
+        back = lambda a: np.concatenate([a[..., :2 * h], a[..., 3 * h:], a[..., 2 * h:3 * h]], axis=-1)
         gx, gh, gb = back(gx), back(gh), back(gb)
     return {"Wx": gx, "Wh": gh, "b": gb}
 
