@@ -67,15 +67,16 @@ except ImportError:
         %pip install --quiet "scratchdl @ git+{repository_url}#subdirectory=code"'''
 
 
-def built_page_weight(page: str) -> int | None:
+def built_page_weight(page: str, site: Path | None = None) -> int | None:
     """Bytes of a built page (`page` as in _toc.yml, e.g. 'chapters/01_perceptron') plus the
-    figures it references from _build/html/_images (the theme's files are not counted);
-    None when the site has not been built."""
-    html = ROOT / "_build" / "html" / f"{page}.html"
+    figures it references from the site's _images (the theme's files are not counted);
+    None when the site has not been built. site: the built HTML, _build/html by default."""
+    site = ROOT / "_build" / "html" if site is None else Path(site)
+    html = site / f"{page}.html"
     if not html.exists():
         return None
     text = html.read_text(errors="ignore")
-    images = [p for p in (ROOT / "_build" / "html" / "_images").glob("*") if p.name in text]
+    images = [p for p in (site / "_images").glob("*") if p.name in text]
     return html.stat().st_size + sum(p.stat().st_size for p in images)
 
 

@@ -35,6 +35,8 @@ GREYS = {
     "light": "#bbbbbb",  # background marks, e.g. the bars nobody should look at first
 }
 
+MIN_FONT_PT = 11
+
 STYLE = {
     # opaque white everywhere: a transparent figure turns black-on-black in dark mode
     "figure.facecolor": "white",
@@ -45,14 +47,17 @@ STYLE = {
     "savefig.dpi": 100,
     "figure.figsize": (8, 4),
     "axes.prop_cycle": mpl.cycler(color=COLOR_CYCLE),
-    # sizes chosen so an 8-inch figure is readable when scaled to the page width
+    # sizes chosen so an 8-inch figure is readable when scaled to the page width: nothing
+    # under MIN_FONT_PT (interactive figures raise any smaller text a chapter sets to it)
     "font.size": 12,
     "axes.titlesize": 13,
     "axes.labelsize": 12,
     "xtick.labelsize": 11,
     "ytick.labelsize": 11,
     "legend.fontsize": 11,
+    "legend.title_fontsize": 11,
     "figure.titlesize": 14,
+    "figure.labelsize": 12,
     "axes.grid": True,
     "grid.color": "#dddddd",
     "grid.linewidth": 0.8,

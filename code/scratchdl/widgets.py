@@ -33,8 +33,11 @@ import ipywidgets
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.text import Text
 from PIL import Image  # a dependency of matplotlib, so always installed
 
+from . import plots
 from .controls import Checkbox, Dropdown, LogSlider, Slider, _Control
 from .plots import HIGHLIGHT
 
@@ -45,7 +48,11 @@ logger = logging.getLogger(__name__)
 STATIC_ENV_VAR = "SCRATCHDL_STATIC_WIDGETS"
 MAX_STATIC_FRAMES = 64
 LIVE_DPI = 100    # the live PNG: 8 x 4 inches -> 800 x 400 pixels
-STATIC_DPI = 80   # the website's frames: smaller, 64 of them travel in one page
+# The website's frames: drawn at 2x (sharp on high-density screens) and shown at 1x, i.e.
+# one figure inch is DISPLAY_DPI CSS pixels at most (less where the column is narrower).
+DISPLAY_DPI = 80
+STATIC_DPI = 2 * DISPLAY_DPI
+MIN_FONT_PT = plots.MIN_FONT_PT  # no text in an interactive figure is smaller (raised after drawing)
 PLAIN_TEXT = "Interactive figure: run the notebook to use the controls"
 
 
@@ -61,8 +68,10 @@ def _render_rgb(fig, canvas, draw, values):
     error = None
     try:
         draw(fig, **values)
-        canvas.draw()
-    except Exception as exc:  # noqa: BLE001 - shown to the reader, logged for the author
+        canvas.draw()  # first: tick labels exist only once the figure has been drawn
+        if _enforce_min_font(fig):
+            canvas.draw()
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         logger.error("interactive_figure: %s raised for %s",
                      getattr(draw, "__name__", "draw"), values, exc_info=True)
@@ -76,25 +85,153 @@ def _render_rgb(fig, canvas, draw, values):
     return Image.alpha_composite(white, rgba).convert("RGB"), error  # opaque: dark mode
 
 
-FRAME_BUDGET_BYTES = 16_000  # 64 frames of 16 KB: about 1.4 MB of base64 HTML
+def _enforce_min_font(fig, minimum=None):
+    """Raise every text of fig smaller than MIN_FONT_PT to that size; True if any changed.
+
+    The frames are shown at most at their natural size, and often smaller (a phone, a
+    narrow column), so a 8 pt legend becomes unreadable. Tick labels are raised through
+    their axis (new ticks copy its settings); a legend keeps its layout, in font units.
+    """
+    minimum = MIN_FONT_PT if minimum is None else minimum
+    changed = False
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            for which, labels in (("major", axis.get_ticklabels(which="major")),
+                                  ("minor", axis.get_ticklabels(which="minor"))):
+                shown = [t for t in labels if t.get_visible() and t.get_text()]
+                if shown and min(t.get_fontsize() for t in shown) < minimum:
+                    ax.tick_params(axis=name, which=which, labelsize=minimum)
+                    changed = True
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text() and text.get_fontsize() < minimum:
+            text.set_fontsize(minimum)
+            changed = True
+    for legend in fig.findobj(Legend):
+        if legend._fontsize < minimum:  # its paddings and handle lengths are in font units
+            legend._fontsize = minimum
+            changed = True
+    return changed
+
+
+# 64 frames of 32 KB at 2x: the most a 3 MB page could hold. Most frames are far smaller,
+# because most travel as the pixels that differ from the first frame (see _plan_frames).
+FRAME_BUDGET_BYTES = 32_000
+# The frames of one player, as base64 in the page. A page must stay under 3 MB (checked by
+# tests/test_site.py); a chapter holds about 1 MB of other figures, and a player of 64 busy
+# frames would take 2-3 MB at 2x, so such a player falls back to 1.5x (then 1x).
+PLAYER_BUDGET_BYTES = 1_900_000
+
+
+def _quantize(image, fast=False):
+    """(the image with at most 255 colours, its PNG): one palette index stays free.
+
+    A palette without dithering (dither noise compresses badly) is a third of the size of
+    a full-colour PNG; octree keeps small accents (a thin orange path) their true colour,
+    median cut turned them yellow. Busy frames (filled contours) get 64 colours.
+    """
+    for colors in (255, 64):
+        quantized = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
+                                   dither=Image.Dither.NONE)
+        # octree's bucket averages turn white into 254: keep the page's white and black exact
+        quantized.putpalette([255 if c >= 250 else 0 if c <= 5 else c
+                              for c in quantized.getpalette()])
+        png = _png_bytes(quantized, fast=fast)
+        if len(png) <= FRAME_BUDGET_BYTES:
+            break
+    return quantized, png
+
+
+def _png_bytes(image, fast=False, **options):
+    """PNG bytes; fast: zlib level 6, 7 times quicker than the smallest and 10% larger."""
+    buffer = io.BytesIO()
+    if fast:
+        image.save(buffer, format="PNG", compress_level=6, **options)
+    else:
+        image.save(buffer, format="PNG", optimize=True, **options)
+    return buffer.getvalue()
 
 
 def _png(image, compact):
     """PNG bytes of an RGB image: fast for the live widget, small for the website."""
-    buffer = io.BytesIO()
     if not compact:
+        buffer = io.BytesIO()
         image.save(buffer, format="PNG", compress_level=1)  # live: speed over size
         return buffer.getvalue()
-    # a palette without dithering (dither noise compresses badly) is a third of the size of
-    # a full-colour PNG; octree keeps small accents (a thin orange path) their true colour,
-    # median cut turned them yellow. Busy frames (filled contours) get 64 colours.
-    for colors in (256, 64):
-        buffer = io.BytesIO()
-        image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
-                       dither=Image.Dither.NONE).save(buffer, format="PNG", optimize=True)
-        if buffer.tell() <= FRAME_BUDGET_BYTES:
+    return _quantize(image)[1]
+
+
+def _delta(quantized, changed):
+    """(palette image, its transparent index): every pixel outside the mask `changed` clear."""
+    n_colors = len(quantized.getpalette()) // 3
+    clear = min(n_colors, 255)  # the free index
+    indices = np.asarray(quantized).copy()
+    indices[~changed] = clear
+    delta = Image.fromarray(indices, mode="P")
+    delta.putpalette(quantized.getpalette()[:3 * clear] + [0, 0, 0])
+    return delta, clear
+
+
+# a 1 x 1 transparent PNG: the overlay while the first frame itself is shown
+CLEAR_PIXEL = "data:image/png;base64," + base64.b64encode(
+    _png_bytes(Image.new("LA", (1, 1), (0, 0)))).decode("ascii")
+
+
+def _data_uri(png):
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _encode_within_budget(images, first):
+    """The website's frames: (first frame's PNG, overlay data URIs, {key: overlay index}).
+
+    At 2x, or at 1.5x, then 1x, when the frames would pass PLAYER_BUDGET_BYTES of HTML
+    (their base64 text): a heavy player must not push its page past 3 MB. The choices are
+    made on quick PNGs; only the chosen ones are then made small. Overlay 0 is CLEAR_PIXEL.
+    """
+    for factor in (1.0, 0.75, 0.5):
+        scaled = images if factor == 1.0 else {
+            key: image.resize((round(image.width * factor), round(image.height * factor)),
+                              Image.Resampling.LANCZOS) for key, image in images.items()}
+        first_image, plan, keys = _plan_frames(scaled, first)
+        quick = sum(len(png) for _, _, png in plan) + len(_png_bytes(first_image, fast=True))
+        if quick * 4 / 3 * 0.9 <= PLAYER_BUDGET_BYTES:  # base64; the small PNGs are ~10% less
             break
-    return buffer.getvalue()
+    overlays = [CLEAR_PIXEL] + [_data_uri(_png_bytes(image, **({} if clear is None else
+                                                                {"transparency": clear})))
+                                for image, clear, _ in plan]
+    return _png_bytes(first_image), overlays, keys
+
+
+def _plan_frames(images, first):
+    """How to send the website's frames: (first frame as a palette image, plan, keys).
+
+    images: {key: RGB image}, all the same size; first: the key shown at first. The first
+    frame is shown as a picture of its own, and every frame is an overlay drawn over it:
+    only the pixels that differ from it (the rest transparent), or the whole frame when
+    that is smaller. Identical frames share one overlay. plan: [(palette image,
+    transparent index or None, quick PNG)], one per overlay after overlay 0, the clear
+    pixel; keys: {key: overlay index}.
+    """
+    base = np.asarray(images[first])
+    plan, index_of, keys = [], {}, {}
+    for key, image in images.items():
+        pixels = np.asarray(image)
+        digest = hashlib.sha1(pixels.tobytes()).hexdigest()
+        if digest not in index_of:
+            changed = (pixels != base).any(axis=2)
+            if not changed.any():
+                index_of[digest] = 0
+            else:
+                quantized, png = _quantize(image, fast=True)
+                choice = (quantized, None, png)
+                if changed.mean() < 0.5:  # else the transparent pixels save too little
+                    delta, clear = _delta(quantized, changed)
+                    delta_png = _png_bytes(delta, fast=True, transparency=clear)
+                    if len(delta_png) < len(png):
+                        choice = (delta, clear, delta_png)
+                plan.append(choice)
+                index_of[digest] = len(plan)
+        keys[key] = index_of[digest]
+    return _quantize(images[first], fast=True)[0], plan, keys
 
 
 # ---------------------------------------------------------------------------- the figure
@@ -225,8 +362,8 @@ class InteractiveFigure:
         what = f"“{self.title}”" if self.title else "Interactive figure"
         return f"{what} for {shown}"
 
-    def frames(self):
-        """Draw every frame of the static grid: {key: (png bytes, alt text)}.
+    def frame_images(self):
+        """Draw every frame of the static grid at STATIC_DPI: {key: (RGB image, alt text)}.
 
         key: "i,j,..." indices into each control's static values, in control order.
         """
@@ -239,9 +376,13 @@ class InteractiveFigure:
             image, error = _render_rgb(fig, canvas, self.draw, values)
             if error:
                 self.errors.append(error)
-            frames[",".join(map(str, indices))] = (_png(image, compact=True),
-                                                  self.alt_text(values))
+            frames[",".join(map(str, indices))] = (image, self.alt_text(values))
         return frames
+
+    def frames(self):
+        """Every frame of the static grid as a compact PNG: {key: (png bytes, alt text)}."""
+        return {key: (_png(image, compact=True), alt)
+                for key, (image, alt) in self.frame_images().items()}
 
     def static_html(self):
         """The website's player: native controls swapping precomputed frames (cached)."""
@@ -252,31 +393,55 @@ class InteractiveFigure:
 
 # ---------------------------------------------------------------------------- the player
 
+# Colours come from the book theme's variables when there are some (light and dark mode),
+# with fallbacks that work on a white page. The theme gives images in outputs a padded
+# light background in dark mode: not these, the overlay must stay transparent. Under 640 px the controls stack, one per row,
+# above the figure, which scales to the width; "Enlarge" shows it at full size instead,
+# scrolling sideways inside the player (never the page).
 _PLAYER_CSS = """\
-.sdl-player{margin:1em 0;max-width:100%}
+.sdl-player{margin:1em 0;padding:0!important;max-width:100%;accent-color:var(--pst-color-primary,#0a6e80)}
+html[data-theme=dark] .sdl-player{color-scheme:dark;color:var(--pst-color-text-base,#ced6dd)}
 .sdl-player .sdl-controls{display:flex;flex-wrap:wrap;gap:.4em 1.6em;align-items:center;margin:0 0 .5em}
 .sdl-player .sdl-control{display:flex;align-items:center;gap:.5em}
+.sdl-player input[type=range]{min-width:8em}
 .sdl-player output{min-width:3.5em;font-variant-numeric:tabular-nums}
-.sdl-player img{display:block;max-width:100%;height:auto;background:#fff}
-.sdl-player figcaption{font-size:.9em;margin-top:.3em}
-.sdl-player .sdl-note{font-style:italic}"""
+.sdl-player .sdl-fixed{flex-basis:100%;margin:0}
+.sdl-player .sdl-scroll{overflow-x:auto;max-width:100%}
+.sdl-player .sdl-frame{position:relative;max-width:100%;background:#fff}
+.sdl-player .sdl-frame img{display:block;width:100%;height:auto;margin:0;padding:0!important;border-radius:0!important;background:transparent!important}
+.sdl-player .sdl-frame img.sdl-first{background:#fff!important}
+.sdl-player .sdl-frame img[data-sdl-frame]{position:absolute;top:0;left:0;height:100%}
+.sdl-player.sdl-zoomed .sdl-frame{max-width:none}
+.sdl-player figcaption{font-size:.9em;margin-top:.3em;color:var(--pst-color-text-base,#222);display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:baseline}
+.sdl-player .sdl-note{font-style:italic;color:var(--pst-color-text-muted,#555)}
+.sdl-player .sdl-zoom[hidden]{display:none}
+.sdl-player .sdl-zoom{font:inherit;font-size:.9em;padding:.1em .6em;color:inherit;background:transparent;border:1px solid currentColor;border-radius:.3em;cursor:pointer}
+@media (max-width:640px){
+.sdl-player .sdl-controls{flex-direction:column;align-items:stretch;gap:.5em}
+.sdl-player .sdl-control{width:100%}
+.sdl-player .sdl-control input[type=range],.sdl-player .sdl-control select{flex:1 1 auto;min-width:0}
+}"""
 
-# ES5, no dependencies: the key of the frame to show is the index of every control's value
+# ES5, no dependencies. The frame's key is the index of every control's value, in the
+# order of the controls (data-sdl-index); a control fixed on the website has index 0.
 _PLAYER_JS = """\
 (function () {
   var root = document.getElementById("%(id)s");
-  var frames = JSON.parse(root.querySelector("script[data-sdl-frames]").textContent);
+  var data = JSON.parse(root.querySelector("script[data-sdl-frames]").textContent);
   var img = root.querySelector("img[data-sdl-frame]");
+  var box = root.querySelector(".sdl-frame");
+  var zoom = root.querySelector("button.sdl-zoom");
   var controls = root.querySelectorAll("[data-sdl-control]");
   function update() {
     var key = [];
     for (var i = 0; i < controls.length; i++) {
+      var index = Number(controls[i].getAttribute("data-sdl-index"));
       var input = controls[i].querySelector("input, select");
-      if (!input) { key.push(0); continue; }  // fixed on the website
+      if (!input) { key[index] = 0; continue; }  // fixed on the website
       if (input.type === "checkbox") {
-        key.push(input.checked ? input.dataset.on : input.dataset.off); continue;
+        key[index] = input.checked ? input.dataset.on : input.dataset.off; continue;
       }
-      key.push(input.value);
+      key[index] = input.value;
       if (input.type === "range") {
         var text = JSON.parse(input.dataset.values)[input.value];
         controls[i].querySelector("output").textContent = text;
@@ -284,25 +449,34 @@ _PLAYER_JS = """\
       }
     }
     key = key.join(",");
-    if (frames[key]) {
-      img.src = frames[key][0]; img.alt = frames[key][1];
+    var frame = data.frames[key];
+    if (frame) {
+      img.src = data.overlays[frame[0]]; img.alt = frame[1];
       img.setAttribute("data-frame-key", key);
     }
   }
+  function fits() {  // offer "Enlarge" only where the figure is shown smaller than its size
+    var natural = Number(box.getAttribute("data-width"));
+    if (!root.classList.contains("sdl-zoomed")) zoom.hidden = box.clientWidth >= natural - 1;
+  }
+  zoom.addEventListener("click", function () {
+    var on = root.classList.toggle("sdl-zoomed");
+    zoom.setAttribute("aria-pressed", on ? "true" : "false");
+    zoom.textContent = on ? "Fit to width" : "Enlarge";
+    if (!on) fits();
+  });
   root.addEventListener("input", update);
   root.addEventListener("change", update);
+  window.addEventListener("resize", fits);
+  fits();
 })();"""
 
 
-def _control_html(uid, name, control, index):
+def _control_html(uid, name, control, index, position):
     e = html.escape
     label = control.label or name
     cid = f"{uid}-{name}"
-    attrs = f'class="sdl-control" data-sdl-control="{e(name)}"'
-    if len(control.static) == 1:
-        value = control.format(control.static[0])
-        return (f'<div {attrs} data-sdl-fixed><span>{e(label)} = {e(value)} '
-                f'<span class="sdl-note">(run the notebook to change it)</span></span></div>')
+    attrs = f'class="sdl-control" data-sdl-control="{e(name)}" data-sdl-index="{position}"'
     label_html = f'<label for="{cid}">{e(label)}</label>'
     if isinstance(control, Slider):
         texts = [control.format(v) for v in control.static]
@@ -321,35 +495,65 @@ def _control_html(uid, name, control, index):
             f'{label_html}</div>')
 
 
+def _fixed_html(fixed):
+    """One line for every control the website fixes: "Fixed here: a = 1, b = 2 (run...)"."""
+    e = html.escape
+    items = ", ".join(
+        f'<span data-sdl-control="{e(name)}" data-sdl-fixed data-sdl-index="{position}">'
+        f'{e(control.label or name)} = {e(control.format(control.static[0]))}</span>'
+        for position, name, control in fixed)
+    them = "it" if len(fixed) == 1 else "them"
+    return (f'<p class="sdl-fixed">Fixed on this page: {items} '
+            f'<span class="sdl-note">(run the notebook to change {them})</span></p>')
+
+
+def _json_for_script(value):
+    # escape <, > and &: the JSON sits inside a <script> element
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def _player_html(figure):
     """A <figure> with native controls, the frames as data URIs and a few lines of JS."""
-    frames = {key: (f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}", alt)
-              for key, (png, alt) in figure.frames().items()}
-    # escape <, > and &: the JSON sits inside a <script> element
-    frames_json = (json.dumps(frames, ensure_ascii=False, separators=(",", ":"))
-                   .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    digest = hashlib.sha1(frames_json.encode()).hexdigest()[:8]
-    uid = f"sdl-player-{next(InteractiveFigure._counter)}-{digest}"
     indices = [c.initial_index() for c in figure.controls.values()]
     key = ",".join(map(str, indices))
-    src, alt = frames[key]
-    width, height = (round(x * STATIC_DPI) for x in figure.figsize)
-    controls = "\n".join(_control_html(uid, name, control, i)
-                         for (name, control), i in zip(figure.controls.items(), indices))
+    drawn = figure.frame_images()
+    first_png, overlays, overlay_of = _encode_within_budget(
+        {k: image for k, (image, _) in drawn.items()}, key)
+    data = {"overlays": overlays,
+            "frames": {k: [overlay_of[k], alt] for k, (_, alt) in drawn.items()}}
+    data_json = _json_for_script(data)
+    digest = hashlib.sha1(data_json.encode()).hexdigest()[:8]
+    uid = f"sdl-player-{next(InteractiveFigure._counter)}-{digest}"
+    width, height = (round(x * DISPLAY_DPI) for x in figure.figsize)
+    moving, fixed = [], []
+    for position, ((name, control), i) in enumerate(zip(figure.controls.items(), indices)):
+        if len(control.static) == 1:
+            fixed.append((position, name, control))
+        else:
+            moving.append(_control_html(uid, name, control, i, position))
+    if fixed:
+        moving.append(_fixed_html(fixed))
     e = html.escape
-    title = f"<strong>{e(figure.title)}</strong> " if figure.title else ""
-    note = ("" if len(frames) == 1 else
-            f'<span class="sdl-note">{len(frames)} precomputed frames; '
+    title = f"<strong>{e(figure.title)}</strong>" if figure.title else ""
+    n_frames = len(drawn)
+    note = ("" if n_frames == 1 else
+            f'<span class="sdl-note">{n_frames} precomputed frames; '
             f'run the notebook to try any value.</span>')
+    first = "data:image/png;base64," + base64.b64encode(first_png).decode("ascii")
+    controls = "\n".join(moving)
     return f"""\
-<figure class="sdl-player" id="{uid}" data-sdl-player data-frame-count="{len(frames)}">
+<figure class="sdl-player" id="{uid}" data-sdl-player data-frame-count="{n_frames}">
 <style>{_PLAYER_CSS}</style>
 <div class="sdl-controls">
 {controls}
 </div>
-<img data-sdl-frame data-frame-key="{key}" src="{src}" alt="{e(alt)}" width="{width}" height="{height}">
-<figcaption>{title}{note}</figcaption>
-<script type="application/json" data-sdl-frames>{frames_json}</script>
+<div class="sdl-scroll"><div class="sdl-frame" data-width="{width}" style="width:{width}px">
+<img class="sdl-first" src="{first}" alt="" aria-hidden="true" width="{width}" height="{height}">
+<img data-sdl-frame data-frame-key="{key}" src="{CLEAR_PIXEL}" alt="{e(drawn[key][1])}" width="{width}" height="{height}">
+</div></div>
+<figcaption>{title}{note}<button type="button" class="sdl-zoom" aria-pressed="false" hidden>Enlarge</button></figcaption>
+<script type="application/json" data-sdl-frames>{data_json}</script>
 <script>
 {_PLAYER_JS % {"id": uid}}
 </script>

@@ -118,3 +118,11 @@ def test_plots_never_call_show(monkeypatch):
     plots.loss_curve([1.0, 0.5])
     plots.image_grid(np.zeros((2, 4, 4)))
     plots.activation_histograms([np.zeros(10)])
+
+
+def test_house_style_has_no_font_under_the_minimum():
+    sizes = {key: value for key, value in plots.STYLE.items()
+             if key.endswith(("size", "fontsize")) and not key.startswith(("figure.fig", "lines"))
+             and isinstance(value, (int, float))}
+    assert "legend.fontsize" in sizes and "xtick.labelsize" in sizes
+    assert all(value >= plots.MIN_FONT_PT >= 11 for value in sizes.values()), sizes

@@ -1,16 +1,24 @@
 """Tests for scratchdl.widgets: validation, the live widget, the website's static player."""
 
 import base64
+import io
 import json
 import logging
 import math
 import re
 
 import ipywidgets
+import numpy as np
 import pytest
-
-from scratchdl.widgets import (Checkbox, Dropdown, InteractiveFigure, LogSlider, Slider,
-                               interactive_figure)
+from PIL import Image
+from scratchdl.widgets import (
+    Checkbox,
+    Dropdown,
+    InteractiveFigure,
+    LogSlider,
+    Slider,
+    interactive_figure,
+)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -23,12 +31,35 @@ def line_draw(fig, w, b=0.0, gate="AND", show=False):
     ax.set_title(gate)
 
 
-def player_frames(page):
-    """The frame map of a player's HTML: {key: [data URI, alt]}."""
+def player_data(page):
+    """The frame data of a player's HTML: {"overlays": [data URI, ...], "frames": {key: [i, alt]}}."""
     match = re.search(r'<script type="application/json" data-sdl-frames>(.*?)</script>',
                       page, re.S)
     assert match, "no frame map in the player"
     return json.loads(match.group(1))
+
+
+def player_frames(page):
+    """The frame map of a player's HTML: {key: [overlay data URI, alt]}."""
+    data = player_data(page)
+    return {key: [data["overlays"][i], alt] for key, (i, alt) in data["frames"].items()}
+
+
+def decode(uri):
+    assert uri.startswith("data:image/png;base64,")
+    png = base64.b64decode(uri.split(",", 1)[1])
+    assert png.startswith(PNG_SIGNATURE)
+    return Image.open(io.BytesIO(png))
+
+
+def shown(page, key):
+    """The picture a reader sees for `key`: the overlay drawn over the first frame."""
+    first = decode(re.search(r'<img class="sdl-first" src="([^"]+)"', page).group(1)).convert("RGBA")
+    overlay = decode(player_frames(page)[key][0]).convert("RGBA")
+    if overlay.size == (1, 1):  # the clear pixel: the first frame itself
+        return first.convert("RGB")
+    assert overlay.size == first.size
+    return Image.alpha_composite(first, overlay).convert("RGB")
 
 
 # -- control validation
@@ -145,16 +176,29 @@ def test_with_the_env_var_the_bundle_adds_a_self_contained_player(monkeypatch):
     frames = player_frames(page)
     assert len(frames) == 4 * 1 * 2 * 2 == math.prod(len(c.static) for c in fig.controls.values())
     for key, (uri, alt) in frames.items():
-        assert uri.startswith("data:image/png;base64,")
-        assert base64.b64decode(uri.split(",", 1)[1]).startswith(PNG_SIGNATURE)
+        decode(uri)
     assert frames["2,0,0,0"][1] == "Line with w=0.5, b=-0.7 for AND, show=False"
     assert frames["3,0,1,1"][1] == "Line with w=1.0, b=-0.7 for OR, show=True"
 
-    # one <img>, starting on the default values' frame
-    assert page.count("<img") == 1
-    img = re.search(r"<img [^>]*>", page).group(0)
-    assert 'data-sdl-frame' in img and 'data-frame-key="2,0,0,0"' in img
-    assert frames["2,0,0,0"][0] in img
+    # the first frame under an overlay that starts clear, on the default values' frame
+    assert page.count("<img") == 2
+    img = re.search(r"<img [^>]*data-sdl-frame[^>]*>", page).group(0)
+    assert 'data-frame-key="2,0,0,0"' in img
+    assert 'alt="Line with w=0.5, b=-0.7 for AND, show=False"' in img
+
+    # drawn at 2x, shown at 1x: the <img> is half the size of the picture
+    first = decode(re.search(r'<img class="sdl-first" src="([^"]+)"', page).group(1))
+    assert first.size == (2 * 8 * 80, 2 * 4 * 80)
+    assert 'width="640" height="320"' in img
+
+    # what the reader sees is the frame drawn for those values (up to the palette's rounding)
+    drawn = fig.frame_images()
+    for key in ("2,0,0,0", "0,0,0,0", "3,0,1,1"):
+        seen = np.asarray(shown(page, key), dtype=int)
+        truth = np.asarray(drawn[key][0], dtype=int)
+        assert np.abs(seen - truth).max() <= 48 and np.abs(seen - truth).mean() < 1.0, key
+    assert np.abs(np.asarray(shown(page, "0,0,0,0"), dtype=int)
+                  - np.asarray(shown(page, "3,0,0,0"), dtype=int)).max() > 100
 
     # native controls over the static values' indices, each with its label
     assert 'data-sdl-player' in page
@@ -162,8 +206,9 @@ def test_with_the_env_var_the_bundle_adds_a_self_contained_player(monkeypatch):
     assert '<label for="' in page and ">w₁</label>" in page
     assert "<select" in page and ">logical OR</option>" in page
     assert 'type="checkbox"' in page and "show &lt;line&gt;" in page  # labels are escaped
-    assert 'data-sdl-control="b" data-sdl-fixed' in page
-    assert "b = -0.7" in page and "run the notebook to change it" in page
+    assert 'data-sdl-control="b" data-sdl-fixed data-sdl-index="1"' in page
+    assert "b = -0.7" in page and "(run the notebook to change it)" in page
+    assert page.count("Fixed on this page") == 1
 
     # self-contained: inline script only, nothing fetched from elsewhere
     assert not re.search(r"<script[^>]*\bsrc=", page)
@@ -236,3 +281,65 @@ def test_interactive_figure_arguments_are_checked():
     with pytest.raises(ValueError, match="draw"):
         interactive_figure(None, w=Slider(0, 1, step=1, value=0))
     assert isinstance(make_figure(), InteractiveFigure)
+
+
+# -- readable frames
+
+def test_no_text_in_an_interactive_figure_is_smaller_than_the_minimum():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+    from scratchdl.plots import MIN_FONT_PT
+    from scratchdl.widgets import STATIC_DPI, _render_rgb
+
+    def tiny(fig, w):
+        ax = fig.add_subplot(1, 1, 1)
+        ax.plot([0, 1], [0, w], label="a line")
+        ax.legend(fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_title("small title", fontsize=8)
+        ax.text(0.5, 0.5, "note", fontsize=5)
+
+    fig = Figure(figsize=(4, 3), dpi=STATIC_DPI)
+    image, error = _render_rgb(fig, FigureCanvasAgg(fig), tiny, {"w": 1.0})
+    assert error is None and image.size == (4 * STATIC_DPI, 3 * STATIC_DPI)
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    assert sizes and min(sizes) >= MIN_FONT_PT
+    ticks = fig.axes[0].xaxis.get_ticklabels()
+    assert all(t.get_fontsize() >= MIN_FONT_PT for t in ticks if t.get_text())
+
+
+def test_frames_that_differ_little_travel_as_small_overlays(monkeypatch):
+    monkeypatch.setenv("SCRATCHDL_STATIC_WIDGETS", "1")
+    fig = interactive_figure(line_draw, w=Slider(-1.0, 1.0, step=0.5, value=0.5),
+                             show=Checkbox(static=[False]))
+    page = fig.static_html()
+    data = player_data(page)
+    first = decode(re.search(r'<img class="sdl-first" src="([^"]+)"', page).group(1))
+    overlays = [decode(uri) for uri in data["overlays"][1:]]
+    assert data["frames"]["3,0"][0] == 0  # the first frame itself: no overlay
+    assert all(o.size == first.size for o in overlays)
+    assert all(o.info.get("transparency") is not None for o in overlays)  # only what changed
+    # the one fixed control is on the line that lists fixed values, with its index
+    assert 'data-sdl-fixed data-sdl-index="1">show = off</span>' in page
+    assert page.count('class="sdl-fixed"') == 1
+
+
+def test_identical_frames_share_one_overlay(monkeypatch):
+    monkeypatch.setenv("SCRATCHDL_STATIC_WIDGETS", "1")
+    fig = interactive_figure(lambda fig, w, unused: line_draw(fig, w),
+                             w=Slider(0, 2, step=1, value=0), unused=Checkbox())
+    data = player_data(fig.static_html())
+    assert len(data["frames"]) == 6
+    assert len(data["overlays"]) == 1 + 2  # the clear pixel and the two frames unlike the first
+    assert data["frames"]["1,0"][0] == data["frames"]["1,1"][0] != 0
+
+
+def test_a_heavy_player_falls_back_to_a_lower_resolution(monkeypatch):
+    import scratchdl.widgets as widgets
+    monkeypatch.setenv("SCRATCHDL_STATIC_WIDGETS", "1")
+    monkeypatch.setattr(widgets, "PLAYER_BUDGET_BYTES", 1)  # nothing fits: down to 1x
+    page = make_figure().static_html()
+    first = decode(re.search(r'<img class="sdl-first" src="([^"]+)"', page).group(1))
+    assert first.size == (8 * widgets.DISPLAY_DPI, 4 * widgets.DISPLAY_DPI)
+    assert 'width="640" height="320"' in page
