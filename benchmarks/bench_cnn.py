@@ -39,13 +39,13 @@ import time
 from itertools import cycle
 
 import numpy as np
+from threads import set_threads, spread  # benchmarks/threads.py
 
 BATCH_SIZE = 100
 INFERENCE_BATCH = 1000
 LEARNING_RATE = 1e-3
 # (in_channels, out_channels, height = width) of DeepConvNet's convolutions (Saito, ch. 8)
 CONV_LAYERS = [(16, 16, 28), (32, 32, 14), (64, 64, 8)]
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def load_data():
@@ -266,16 +266,6 @@ def run_profile(threads_list, steps, repeats):
     totals = [sum(v for k, v in medians[t].items() if not k.startswith(PART)) for t in threads_list]
     print(f"{'sum':64}" + "".join(f"{total:12.3f}" for total in totals))
 
-
-def set_threads(threads):
-    """For the processes started from now on (before they load their BLAS and OpenMP)."""
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(threads)
-
-
-def spread(values):
-    """'median (min-max)' of the values, e.g. '4,120 (3,980-4,200)'."""
-    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
 
 
 def main():

@@ -36,13 +36,13 @@ import statistics
 import time
 
 import numpy as np
+from threads import set_threads, spread  # benchmarks/threads.py
 
 BATCH_SIZE = 64
 SEQ_LEN = 100
 EMBED_DIM = 64
 LEARNING_RATE = 2e-3
 MAX_NORM = 5.0
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def load_text():
@@ -240,14 +240,6 @@ def profile(hidden, steps):
 
 PART = "    of which, alone: "
 
-
-def set_threads(threads):
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(threads)
-
-
-def spread(values):
-    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
 
 
 def main():

@@ -22,9 +22,9 @@ import statistics
 import time
 
 import numpy as np
-
 from scratchdl.models import MLP
 from scratchdl.training import Trainer, minibatches
+from threads import set_threads, spread  # benchmarks/threads.py
 
 BATCH_SIZE = 100
 LEARNING_RATE = 0.1
@@ -127,16 +127,6 @@ def worker(connection, framework, dtype, threads):
         run(warmup)
         connection.send(run(iterations))
 
-
-def set_threads(threads):
-    """For the processes started from now on (before they load their BLAS and OpenMP)."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(threads)
-
-
-def spread(values):
-    """'median (min-max)' of the values, e.g. '284,749 (270,112-290,003)'."""
-    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
 
 
 def main():
