@@ -17,8 +17,10 @@ Three measurements, all in float32, batch 100:
     layer), at the sizes of Saito's DeepConvNet (3x3 kernels, padding 1).
 
 Every configuration (framework x thread count) runs in its own process with its thread
-count set before numpy or PyTorch load (OPENBLAS_NUM_THREADS = OMP_NUM_THREADS =
-torch.set_num_threads). Each measurement is timed ``--repeats`` times, the configurations taking turns, so a burst
+count set before numpy or PyTorch load: PyTorch gets OMP_NUM_THREADS = torch.set_num_threads;
+scratchdl gets SCRATCHDL_NUM_THREADS (its own threads, scratchdl.parallel) with BLAS on one
+thread, or with --scratchdl-threads blas, OPENBLAS_NUM_THREADS (threads inside the matrix
+products only). Each measurement is timed ``--repeats`` times, the configurations taking turns, so a burst
 of load from other programs hits all of them alike; every repeat comes right after an
 untimed run of a third of its length (caches, allocator, and time for the spinning threads
 of the configuration before to fall asleep).
@@ -39,7 +41,7 @@ import time
 from itertools import cycle
 
 import numpy as np
-from threads import set_threads, spread  # benchmarks/threads.py
+from threads import SCRATCHDL_MODES, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
 
 BATCH_SIZE = 100
 INFERENCE_BATCH = 1000
@@ -239,12 +241,12 @@ def profile_worker(connection):
         connection.send(times)
 
 
-def run_profile(threads_list, steps, repeats):
+def run_profile(threads_list, steps, repeats, mode):
     """One process per thread count, taking turns (``repeats`` rounds of ``steps`` steps)."""
     context = multiprocessing.get_context("spawn")
     workers, times = {}, {}
     for threads in threads_list:
-        set_threads(threads)
+        set_scratchdl_threads(threads, mode)
         parent, child = context.Pipe()
         process = context.Process(target=profile_worker, args=(child,), daemon=True)
         process.start()
@@ -279,11 +281,14 @@ def main():
     parser.add_argument("--profile", action="store_true",
                         help="instead: time each part of one scratchdl training step, at each thread count")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--scratchdl-threads", choices=SCRATCHDL_MODES, default="workers",
+                        help="how scratchdl uses several cores: its own threads with BLAS on one "
+                             "(workers, the default) or BLAS's threads only (blas)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; "
-          f"load average {os.getloadavg()[0]:.2f} at the start")
+          f"load average {os.getloadavg()[0]:.2f} at the start; scratchdl's threads: {args.scratchdl_threads}")
     if args.profile:
-        run_profile(args.threads, 20, args.repeats)
+        run_profile(args.threads, 20, args.repeats, args.scratchdl_threads)
         return
 
     frameworks = ["scratchdl"]
@@ -299,6 +304,8 @@ def main():
     workers = {}
     for threads, framework in configs:
         set_threads(threads)
+        if framework == "scratchdl":
+            set_scratchdl_threads(threads, args.scratchdl_threads)
         parent, child = context.Pipe()
         process = context.Process(target=worker, args=(child, framework, threads), daemon=True)
         process.start()

@@ -12,6 +12,20 @@ def set_threads(threads):
         os.environ[name] = str(threads)
 
 
+SCRATCHDL_MODES = ("workers", "blas")
+
+
+def set_scratchdl_threads(threads, mode="workers"):
+    """For the scratchdl processes started from now on: how they use ``threads`` cores.
+    "workers": scratchdl's own threads (scratchdl.parallel, SCRATCHDL_NUM_THREADS) split
+    the layers' work, and BLAS runs on one thread per call; "blas": only numpy's BLAS uses
+    several threads, inside the matrix products (what plain numpy code gets)."""
+    if mode not in SCRATCHDL_MODES:
+        raise ValueError(f"mode must be one of {SCRATCHDL_MODES}, got {mode!r}")
+    set_threads(1 if mode == "workers" else threads)
+    os.environ["SCRATCHDL_NUM_THREADS"] = str(threads if mode == "workers" else 1)
+
+
 def spread(values):
     """'median (min-max)' of the values, e.g. '4,120 (3,980-4,200)'."""
     return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"

@@ -32,6 +32,7 @@ and says which sizes would fit.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import parallel
 from .initializers import get_initializer
 from .layers import Layer
 from .utils import as_rng, check_array, check_positive_int
@@ -116,9 +117,12 @@ def col2im(col, x_shape, kernel_size, stride=1, padding=0):
     patches = col.reshape(c, kh, kw, n, oh, ow)
     # channel-major like col, so each addition below runs over matching memory order
     dx = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
-    for i in range(kh):          # a loop over the kernel offsets only: each one is a strided
-        for j in range(kw):      # view of the whole batch, and within one offset no pixel repeats
-            dx[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += patches[:, i, j]
+
+    def add(c0, c1):             # channels c0..c1-1 (a share of the work, see scratchdl.parallel)
+        for i in range(kh):      # a loop over the kernel offsets only: each one is a strided
+            for j in range(kw):  # view of the whole batch, and within one offset no pixel repeats
+                dx[c0:c1, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += patches[c0:c1, i, j]
+    parallel.run(add, c, dx.size)
     return dx[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
 
 
@@ -168,13 +172,20 @@ class Conv2D(Layer):
         # The bias is a weight on an input that is always 1: a row of ones under col adds it
         # inside the matrix product (no pass over the output), and in backward the same
         # product then yields db as the last column of dW.
-        col = np.empty((k + 1, n * out_hw[0] * out_hw[1]), dtype=self.dtype)
-        col[:k].reshape(patches.shape)[...] = patches        # the one copy of im2col
-        col[k] = 1
+        pixels = out_hw[0] * out_hw[1]
+        col = np.empty((k + 1, n * pixels), dtype=self.dtype)
+        cols = col[:k].reshape(patches.shape)
         weights = np.concatenate([self.params["W"].reshape(f, k), self.params["b"][:, None]], axis=1)
+        out = np.empty((f, n * pixels), dtype=self.dtype)
+
+        def images(a, b):        # images a..b-1 (a share of the work, see scratchdl.parallel)
+            cols[:, :, :, a:b] = patches[:, :, :, a:b]       # the one copy of im2col
+            col[k, a * pixels:b * pixels] = 1
+            np.matmul(weights, col[:, a * pixels:b * pixels], out=out[:, a * pixels:b * pixels])
+        parallel.run(images, n, col.size)
         self.col, self.x_shape, self.out_shape = col, x.shape, (n, f) + out_hw
         # (F, N*OH*OW) read as (N, F, OH, OW) without a copy: see the module docstring
-        return (weights @ col).reshape(f, n, *out_hw).transpose(1, 0, 2, 3)
+        return out.reshape(f, n, *out_hw).transpose(1, 0, 2, 3)
 
     def backward(self, dout, input_grad=True):
         """dout: (N, F, OH, OW) -> dx: (N, C, H, W), or None with ``input_grad=False``."""
@@ -182,12 +193,19 @@ class Conv2D(Layer):
         dout = self._check_dout(dout, self.out_shape).astype(self.dtype, copy=False)
         f, k = self.out_channels, col.shape[0] - 1
         d2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)    # free if dout has forward's layout
-        grads = d2 @ col.T                                 # (F, C*KH*KW + 1): [dW | db]
+        # (F, C*KH*KW + 1): [dW | db], a sum over every output pixel; with several workers
+        # each sums its share of the pixels and the shares are added
+        parts = parallel.run(lambda a, b: d2[:, a:b] @ col[:, a:b].T, col.shape[1], col.size)
+        grads = parts[0]
+        for part in parts[1:]:
+            grads += part
         self.grads["W"][...] = grads[:, :k].reshape(self.grads["W"].shape)
         self.grads["b"][...] = grads[:, k]
         if not input_grad:
             return None      # the first layer: skips a matrix product and the col2im
-        dcol = self.params["W"].reshape(f, k).T @ d2      # (C*KH*KW, N*OH*OW)
+        w_t = self.params["W"].reshape(f, k).T
+        dcol = np.empty((k, d2.shape[1]), dtype=self.dtype)    # (C*KH*KW, N*OH*OW)
+        parallel.run(lambda a, b: np.matmul(w_t, d2[:, a:b], out=dcol[:, a:b]), d2.shape[1], dcol.size)
         return col2im(dcol, self.x_shape, self.kernel_size, self.stride, self.padding)
 
     def __repr__(self):
@@ -240,46 +258,60 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, train=True):
         x = self._start(x)
-        rows, self.w_index = _max_of(self._along_w(x))           # (N, C, H, OW)
-        out, self.h_index = _max_of(self._along_h(rows))         # (N, C, OH, OW)
+        # allocated like the views, so they keep x's memory order (K order, as ufuncs do)
+        like_rows, like_out = self._along_w(x)[0], self._along_h(self._along_w(x)[0])[0]
+        rows, self.w_index = np.empty_like(like_rows), np.empty_like(like_rows, dtype=np.uint8)
+        out, self.h_index = np.empty_like(like_out), np.empty_like(like_out, dtype=np.uint8)
+
+        def images(a, b):        # images a..b-1 (a share of the work, see scratchdl.parallel)
+            _max_of(self._along_w(x[a:b]), rows[a:b], self.w_index[a:b])            # (N, C, H, OW)
+            _max_of(self._along_h(rows[a:b]), out[a:b], self.h_index[a:b])         # (N, C, OH, OW)
+        parallel.run(images, len(x), x.size)
         return out
 
     def backward(self, dout, input_grad=True):
         h_index = self._cached("h_index")
         dout = self._check_dout(dout, h_index.shape)
+        tiled_h, tiled_w = self.stride[0] == self.size[0], self.stride[1] == self.size[1]
         # copied into the memory order of the indices: numpy walks arrays of different orders
         # with long strides, several times slower than this one small copy
         d = np.empty_like(h_index, dtype=dout.dtype)
-        d[...] = dout
-        drows = _route(d, h_index, self.w_index, self._along_h, self.stride[0] == self.size[0])
-        return _route(drows, self.w_index, self.x, self._along_w, self.stride[1] == self.size[1])
+        drows = (np.empty_like if tiled_h else np.zeros_like)(self.w_index, dtype=d.dtype)
+        dx = (np.empty_like if tiled_w else np.zeros_like)(self.x, dtype=d.dtype)
+
+        def images(a, b):
+            d[a:b] = dout[a:b]
+            _route(d[a:b], h_index[a:b], drows[a:b], self._along_h, tiled_h)
+            _route(drows[a:b], self.w_index[a:b], dx[a:b], self._along_w, tiled_w)
+        parallel.run(images, len(d), dx.size)
+        return dx
 
 
-def _max_of(views):
-    """Elementwise max of equally shaped views, and the index (uint8) of the first view
-    holding it. Branch-free arithmetic only: masked writes (np.where, copyto(where=)) are
-    ten times slower on masks as random as the signs of activations."""
+def _max_of(views, best, index):
+    """Into ``best`` and ``index`` (uint8): the elementwise max of equally shaped views and
+    the index of the first view holding it. Branch-free arithmetic only: masked writes
+    (np.where, copyto(where=)) are ten times slower on masks as random as the signs of
+    activations."""
     if len(views) == 1:     # a window one pixel wide along this axis
-        return views[0].copy(order="K"), np.zeros_like(views[0], dtype=np.uint8)
-    index = np.greater(views[1], views[0]).view(np.uint8)    # strictly: a tie keeps the first
-    best = np.maximum(views[0], views[1])
+        best[...] = views[0]
+        index[...] = 0
+        return
+    np.greater(views[1], views[0], out=index.view(bool))     # strictly: a tie keeps the first
+    np.maximum(views[0], views[1], out=best)
     for offset, view in enumerate(views[2:], start=2):
         larger = np.greater(view, best).view(np.uint8)
         np.maximum(best, view, out=best)
         np.maximum(index, larger * np.uint8(offset), out=index)    # offset > every earlier index
-    return best, index
 
 
-def _route(d, index, like, offsets, tiled):
-    """Backward of _max_of: each value of d goes to the view its index names. The result
-    has the shape and memory order of ``like``."""
-    dx = (np.empty_like if tiled else np.zeros_like)(like, dtype=d.dtype)
+def _route(d, index, dx, offsets, tiled):
+    """Backward of _max_of, into dx (uninitialised if ``tiled``, zeros otherwise): each value
+    of d goes to the view of dx its index names."""
     for offset, view in enumerate(offsets(dx)):
         if tiled:    # every pixel in exactly one window: write, no zeros to add to
             np.multiply(d, index == offset, out=view)
         else:        # gaps between windows stay zero, overlapping windows add up
             view += d * (index == offset)
-    return dx
 
 
 class AvgPool2D(_Pool2D):

@@ -25,6 +25,7 @@ each one, code/tests/test_layer_contract.py):
 import numpy as np
 
 from . import functions as F
+from . import parallel
 from .initializers import get_initializer
 from .utils import as_rng, check_array, check_positive_int
 
@@ -101,16 +102,34 @@ class Affine(Layer):
             raise ValueError(f"{self!r} expected input of shape (N, {self.n_in}) or (N, ..., {self.n_in}), "
                              f"got {x.shape}{hint}")
         self.x = x.astype(self.dtype, copy=False)
-        return self.x @ self.params["W"] + self.params["b"]
+        W, b = self.params["W"], self.params["b"]
+        if not parallel.active(self.x.size):
+            return self.x @ W + b
+        x2 = self.x.reshape(-1, self.n_in)
+        out = np.empty((len(x2), self.n_out), dtype=np.result_type(x2, W))
+
+        def rows(r0, r1):       # a share of the rows (see scratchdl.parallel)
+            np.matmul(x2[r0:r1], W, out=out[r0:r1])
+            out[r0:r1] += b
+        parallel.run(rows, len(x2), self.x.size)
+        return out.reshape(self.x.shape[:-1] + (self.n_out,))
 
     def backward(self, dout, input_grad=True):
         """dout: (N, ..., n_out) -> dx: (N, ..., n_in), or None with ``input_grad=False``."""
         x = self._cached("x")
         dout = self._check_dout(dout, x.shape[:-1] + (self.n_out,))
         x2, d2 = x.reshape(-1, self.n_in), dout.reshape(-1, self.n_out)   # views for 2-D input
-        np.matmul(x2.T, d2, out=self.grads["W"])      # dW = x^T dout: (n_in, n_out)
+        dW = self.grads["W"]                          # dW = x^T dout: (n_in, n_out)
+        parallel.run(lambda i0, i1: np.matmul(x2[:, i0:i1].T, d2, out=dW[i0:i1]), self.n_in, x2.size)
         np.sum(d2, axis=0, out=self.grads["b"])       # db: every row used the same b
-        return dout @ self.params["W"].T if input_grad else None   # dx = dout W^T
+        if not input_grad:
+            return None
+        W_t = self.params["W"].T                      # dx = dout W^T
+        if not parallel.active(x2.size):
+            return dout @ W_t
+        dx = np.empty((len(d2), self.n_in), dtype=np.result_type(d2, W_t))
+        parallel.run(lambda r0, r1: np.matmul(d2[r0:r1], W_t, out=dx[r0:r1]), len(d2), x2.size)
+        return dx.reshape(x.shape)
 
     def __repr__(self):
         return f"Affine({self.n_in}, {self.n_out})"
@@ -120,12 +139,25 @@ class ReLU(Layer):
     """y = max(0, x). x: any shape."""
 
     def forward(self, x, train=True):
-        self.mask = x > 0
-        return np.maximum(x, 0)   # arithmetic, not np.where: several times faster on big arrays
+        if not (isinstance(x, np.ndarray) and x.ndim and x.dtype.kind == "f" and parallel.active(x.size)):
+            self.mask = x > 0
+            return np.maximum(x, 0)   # arithmetic, not np.where: several times faster on big arrays
+        self.mask, out = np.empty_like(x, dtype=bool), np.empty_like(x)   # x's memory order
+
+        def share(a, b):          # see scratchdl.parallel
+            np.greater(x[a:b], 0, out=self.mask[a:b])
+            np.maximum(x[a:b], 0, out=out[a:b])
+        parallel.run(share, len(x), x.size)
+        return out
 
     def backward(self, dout, input_grad=True):
         mask = self._cached("mask")
-        return self._check_dout(dout, mask.shape) * mask   # passes only where x > 0
+        dout = self._check_dout(dout, mask.shape)
+        if not (dout.ndim and dout.dtype.kind == "f" and parallel.active(dout.size)):
+            return dout * mask        # passes only where x > 0
+        dx = np.empty_like(mask, dtype=dout.dtype)
+        parallel.run(lambda a, b: np.multiply(dout[a:b], mask[a:b], out=dx[a:b]), len(dx), dx.size)
+        return dx
 
 
 class LeakyReLU(Layer):
@@ -267,7 +299,14 @@ class Flatten(Layer):
         if x.ndim < 1:
             raise ValueError("Flatten expected input of shape (N, ...), got a scalar")
         self.shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        if x.flags.c_contiguous or not parallel.active(x.size):
+            return x.reshape(x.shape[0], -1)       # a view, or one copy
+        out = np.empty((x.shape[0], x.size // x.shape[0]), dtype=x.dtype)
+
+        def copy(a, b):           # a share of the samples (see scratchdl.parallel)
+            out[a:b].reshape(x[a:b].shape)[...] = x[a:b]
+        parallel.run(copy, len(x), x.size)
+        return out
 
     def backward(self, dout, input_grad=True):
         shape = self._cached("shape")
@@ -303,8 +342,13 @@ class Dropout(Layer):
                 raise ValueError(f"Dropout fixed_mask has shape {self.mask.shape}, input has {x.shape}")
         else:
             self.mask = self.rng.random(x.shape) >= self.rate
-        self.scale = self.mask / (1.0 - self.rate)
-        return x * self.scale.astype(x.dtype, copy=False)
+        # the scale in the input's dtype: float32 input gets a float32 scale, with the same
+        # values as float64 division would give after rounding (1 / (1 - rate) or 0)
+        x = np.asarray(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        self.scale = self.mask.astype(dtype)
+        self.scale *= dtype.type(1.0 / (1.0 - self.rate))
+        return x * self.scale
 
     def backward(self, dout, input_grad=True):
         dout = self._check_dout(dout, self._cached("shape"))

@@ -6,6 +6,7 @@ Per-parameter state (velocities, squared-gradient sums) is kept by key.
 """
 import numpy as np
 
+from . import parallel
 from .utils import check_positive_number
 
 
@@ -132,6 +133,14 @@ class Adam(Optimizer):
     def update(self, key, p, g):
         m, v = self._slot(key, p, "m"), self._slot(key, p, "v")
         step, denom = self._slot(key, p, "step"), self._slot(key, p, "denom")   # scratch space
+        arrays = (p, g, m, v, step, denom)
+        if parallel.active(p.size) and all(a.flags.c_contiguous for a in arrays):
+            flat = [a.reshape(-1) for a in arrays]     # stretches of every array, one per worker
+            parallel.run(lambda a, b: self._update(*(x[a:b] for x in flat)), p.size)
+        else:
+            self._update(*arrays)
+
+    def _update(self, p, g, m, v, step, denom):
         t = self.iterations
         m *= self.beta1
         np.multiply(g, 1 - self.beta1, out=step)

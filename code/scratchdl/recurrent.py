@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 
-from . import io
+from . import io, parallel
 from .layers import Affine, Dropout, Embedding, Layer
 from .losses import SoftmaxCrossEntropy
 from .models import ARCHITECTURE_KEY, Sequential, _summary
@@ -111,6 +111,11 @@ class _Recurrent(Layer):
             (", stateful=True)" if self.stateful else ")")
 
 
+def _rows_times(a, b, out):
+    """out = a @ b, the workers (scratchdl.parallel) taking a share of the rows each."""
+    parallel.run(lambda r0, r1: np.matmul(a[r0:r1], b, out=out[r0:r1]), len(a), out.size)
+
+
 class RNN(_Recurrent):
     """The plain (Elman) recurrent layer: h_t = tanh(x_t Wx + h_{t-1} Wh + b).
 
@@ -163,13 +168,16 @@ class RNN(_Recurrent):
     def _finish(self, da, h_prev):
         """dWx, dWh, db from every step's gate gradients, one product each."""
         rows = da.reshape(-1, da.shape[-1])
-        np.matmul(self.xt.reshape(rows.shape[0], -1).T, rows, out=self.grads["Wx"])
-        np.matmul(h_prev.reshape(rows.shape[0], -1).T, rows, out=self.grads["Wh"])
+        for inputs, grad in ((self.xt.reshape(rows.shape[0], -1), self.grads["Wx"]),
+                             (h_prev.reshape(rows.shape[0], -1), self.grads["Wh"])):
+            # workers (scratchdl.parallel) take a share of the gradient's rows each
+            parallel.run(lambda a, b: np.matmul(inputs[:, a:b].T, rows, out=grad[a:b]), len(grad), rows.size)
         np.sum(rows, axis=0, out=self.grads["b"])
 
     def _dx(self, da):
         T, n = da.shape[:2]
-        dx = da.reshape(T * n, -1) @ self.params["Wx"].T
+        dx = np.empty((T * n, self.input_size), dtype=self.dtype)
+        _rows_times(da.reshape(T * n, -1), self.params["Wx"].T, dx)
         return dx.reshape(T, n, -1).transpose(1, 0, 2)
 
 
@@ -208,29 +216,32 @@ class LSTM(RNN):
         half[:3 * H] = 0.5
         Wh = Wh * half
         gates = np.empty((T, n, 4 * H), dtype=self.dtype)   # pre-activations, then the gates
-        np.matmul(xt.reshape(T * n, -1), self.params["Wx"] * half, out=gates.reshape(T * n, 4 * H))
+        _rows_times(xt.reshape(T * n, -1), self.params["Wx"] * half, gates.reshape(T * n, 4 * H))
         gates += self.params["b"] * half
         hs = np.empty((T + 1, n, H), dtype=self.dtype)      # hs[t + 1] = h_t; hs[0] = h0
         cs = np.empty((T + 1, n, H), dtype=self.dtype)
         tanh_c = np.empty((T, n, H), dtype=self.dtype)
         hs[0], cs[0] = h_init, c_init
-        tmp = np.empty((n, 4 * H), dtype=self.dtype)
-        for t in range(T):
-            a = gates[t]
-            np.matmul(hs[t], Wh, out=tmp)                   # all four gates in one product
-            a += tmp
-            np.tanh(a, out=a)
-            s = a[:, :3 * H]                                # i, f, o = (1 + tanh(z / 2)) / 2
-            s *= 0.5
-            s += 0.5
-            g = a[:, 3 * H:]
-            c = cs[t + 1]
-            np.multiply(a[:, H:2 * H], cs[t], out=c)        # f * c_{t-1}
-            ig = tmp[:, :H]
-            np.multiply(a[:, :H], g, out=ig)                # + i * g
-            c += ig
-            np.tanh(c, out=tanh_c[t])
-            np.multiply(a[:, 2 * H:3 * H], tanh_c[t], out=hs[t + 1])   # h = o * tanh(c)
+
+        def sequences(r0, r1):   # each sequence's recurrence is independent of the others':
+            tmp = np.empty((r1 - r0, 4 * H), dtype=self.dtype)   # workers take a share each
+            for t in range(T):
+                a = gates[t, r0:r1]
+                np.matmul(hs[t, r0:r1], Wh, out=tmp)        # all four gates in one product
+                a += tmp
+                np.tanh(a, out=a)
+                s = a[:, :3 * H]                            # i, f, o = (1 + tanh(z / 2)) / 2
+                s *= 0.5
+                s += 0.5
+                g = a[:, 3 * H:]
+                c = cs[t + 1, r0:r1]
+                np.multiply(a[:, H:2 * H], cs[t, r0:r1], out=c)     # f * c_{t-1}
+                ig = tmp[:, :H]
+                np.multiply(a[:, :H], g, out=ig)                    # + i * g
+                c += ig
+                np.tanh(c, out=tanh_c[t, r0:r1])
+                np.multiply(a[:, 2 * H:3 * H], tanh_c[t, r0:r1], out=hs[t + 1, r0:r1])   # h = o tanh(c)
+        parallel.run(sequences, n, gates.size)
         self.xt, self.gates, self.hs, self.cs, self.tanh_c = xt, gates, hs, cs, tanh_c
         self.h_final, self.c_final = hs[T].copy(), cs[T].copy()
         if self.stateful:
@@ -246,38 +257,44 @@ class LSTM(RNN):
         WhT = np.ascontiguousarray(self.params["Wh"].T)
         dgates = np.empty((T, n, 4 * H), dtype=self.dtype)
         dh = np.empty((T, n, H), dtype=self.dtype)          # d loss / d h_t, every path
-        dh_next = np.zeros((n, H), dtype=self.dtype)
-        dc = np.zeros((n, H), dtype=self.dtype)             # d loss / d c_t, carried backwards
-        sd = np.empty((n, 3 * H), dtype=self.dtype)
-        tmp = np.empty((n, H), dtype=self.dtype)
-        for t in range(T - 1, -1, -1):
-            a, da = gates[t], dgates[t]
-            i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            di, df, do, dg = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
-            dht = dh[t]
-            np.add(dout[t], dh_next, out=dht)
-            # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2),
-            # where o_t (1 - tanh(c_t)^2) = o_t - h_t tanh(c_t)
-            np.multiply(hs[t + 1], tanh_c[t], out=tmp)
-            np.subtract(o, tmp, out=tmp)
-            tmp *= dht
-            dc += tmp
-            # the gates: d out / d gate, times each sigmoid's s (1 - s) or tanh's 1 - g^2
-            np.multiply(dht, tanh_c[t], out=do)
-            np.multiply(dc, g, out=di)
-            np.multiply(dc, cs[t], out=df)
-            s = a[:, :3 * H]
-            np.subtract(1.0, s, out=sd)
-            sd *= s
-            da[:, :3 * H] *= sd
-            np.multiply(g, g, out=tmp)
-            np.subtract(1.0, tmp, out=tmp)
-            tmp *= i
-            np.multiply(dc, tmp, out=dg)
-            dc *= f                                          # the additive path: c_{t-1} -> c_t
-            np.matmul(da, WhT, out=dh_next)
+        dh0, dc0 = np.empty((n, H), dtype=self.dtype), np.empty((n, H), dtype=self.dtype)
+
+        def sequences(r0, r1):   # as in forward: workers take a share of the sequences each
+            m = r1 - r0
+            dh_next = np.zeros((m, H), dtype=self.dtype)
+            dc = np.zeros((m, H), dtype=self.dtype)         # d loss / d c_t, carried backwards
+            sd = np.empty((m, 3 * H), dtype=self.dtype)
+            tmp = np.empty((m, H), dtype=self.dtype)
+            for t in range(T - 1, -1, -1):
+                a, da = gates[t, r0:r1], dgates[t, r0:r1]
+                i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+                di, df, do, dg = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+                dht = dh[t, r0:r1]
+                np.add(dout[t, r0:r1], dh_next, out=dht)
+                # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2),
+                # where o_t (1 - tanh(c_t)^2) = o_t - h_t tanh(c_t)
+                np.multiply(hs[t + 1, r0:r1], tanh_c[t, r0:r1], out=tmp)
+                np.subtract(o, tmp, out=tmp)
+                tmp *= dht
+                dc += tmp
+                # the gates: d out / d gate, times each sigmoid's s (1 - s) or tanh's 1 - g^2
+                np.multiply(dht, tanh_c[t, r0:r1], out=do)
+                np.multiply(dc, g, out=di)
+                np.multiply(dc, cs[t, r0:r1], out=df)
+                s = a[:, :3 * H]
+                np.subtract(1.0, s, out=sd)
+                sd *= s
+                da[:, :3 * H] *= sd
+                np.multiply(g, g, out=tmp)
+                np.subtract(1.0, tmp, out=tmp)
+                tmp *= i
+                np.multiply(dc, tmp, out=dg)
+                dc *= f                                      # the additive path: c_{t-1} -> c_t
+                np.matmul(da, WhT, out=dh_next)
+            dh0[r0:r1], dc0[r0:r1] = dh_next, dc
+        parallel.run(sequences, n, gates.size)
         self._finish(dgates, hs[:-1])
-        self.dh0, self.dc0 = dh_next, dc
+        self.dh0, self.dc0 = dh0, dc0
         self.dh_steps = dh.transpose(1, 0, 2)
         return self._dx(dgates) if input_grad else None
 
@@ -506,10 +523,10 @@ def _summed_nll(scores, targets):
 # the three held-out plays. max_steps (None: every step of the epochs) stops a run early,
 # with the schedule still laid out for the whole run.
 
-CHAR_LSTM_CONFIG = {"embed_dim": 64, "hidden": 512, "layers": 1, "dropout": 0.0, "batch_size": 64,
+CHAR_LSTM_CONFIG = {"embed_dim": 64, "hidden": 512, "layers": 1, "dropout": 0.2, "batch_size": 64,
                     "seq_len": 100, "learning_rate": 2e-3, "final_learning_rate": 1e-4, "max_norm": 5.0,
                     "reset_every": 10, "max_steps": None}
-CHAR_LSTM_EPOCHS = 1
+CHAR_LSTM_EPOCHS = 6
 
 
 def _shakespeare(data):
