@@ -41,7 +41,10 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# The chapters are executed for the site JOBS at a time into the build's execution cache
+# first (jupyter-book itself runs one after another), so the build finds them all cached.
 build: assets
+	$(NUMERIC_ENV) JOBS=$(JOBS) $(PY) tools/execute.py --cache _build/.jupyter_cache
 	SCRATCHDL_STATIC_WIDGETS=1 $(NUMERIC_ENV) $(VENV)/bin/jupyter-book build -W -n --keep-going .
 	$(PY) tools/build_lite.py
 

@@ -20,8 +20,9 @@ per step), and, after the timed steps (both sides have taken the same number), t
 validation loss on the three held-out plays in nats per character.
 
 Every configuration (framework x thread count) runs in its own spawned process with its
-thread count set before numpy or PyTorch load (OPENBLAS_NUM_THREADS = OMP_NUM_THREADS =
-torch.set_num_threads); the repeats take turns, each right after an untimed third as long;
+thread count set before numpy or PyTorch load (PyTorch: OMP_NUM_THREADS =
+torch.set_num_threads; scratchdl: SCRATCHDL_NUM_THREADS, its own threads, with BLAS on one
+thread, or with --scratchdl-threads blas, OPENBLAS_NUM_THREADS); the repeats take turns, each right after an untimed third as long;
 median and min-max over the repeats; the ratio of the medians with the range of the
 per-repeat ratios (the method of bench_cnn.py and benchmarks/README.md). Without the
 Shakespeare data file it times random text of the same alphabet and says so.
@@ -36,7 +37,7 @@ import statistics
 import time
 
 import numpy as np
-from threads import set_threads, spread  # benchmarks/threads.py
+from threads import SCRATCHDL_MODES, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
 
 BATCH_SIZE = 64
 SEQ_LEN = 100
@@ -250,12 +251,19 @@ def main():
     parser.add_argument("--steps", type=int, default=10, help="training steps per timed repeat")
     parser.add_argument("--profile", action="store_true", help="instead: time each part of a scratchdl step")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--scratchdl-threads", choices=SCRATCHDL_MODES, default="workers",
+                        help="how scratchdl uses several cores: its own threads with BLAS on one "
+                             "(workers, the default) or BLAS's threads only (blas)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; "
-          f"load average {os.getloadavg()[0]:.2f} at the start")
+          f"load average {os.getloadavg()[0]:.2f} at the start; scratchdl's threads: {args.scratchdl_threads}")
     if args.profile:
-        set_threads(args.threads[0])
-        print(f"{args.threads[0]} thread(s)")
+        set_threads(args.threads[0])      # for BLAS: only if it was not loaded yet
+        if args.scratchdl_threads == "workers":
+            from scratchdl import parallel
+            parallel.set_workers(args.threads[0])
+        print(f"{args.threads[0]} thread(s); BLAS threads as OPENBLAS_NUM_THREADS was at the start "
+              f"({os.environ.get('OPENBLAS_NUM_THREADS', 'unset')} now)")
         profile(args.hidden, 10)
         return
     frameworks = ["scratchdl"]
@@ -270,6 +278,8 @@ def main():
     workers = {}
     for config in configs:
         set_threads(config[0])
+        if config[1] == "scratchdl":
+            set_scratchdl_threads(config[0], args.scratchdl_threads)
         parent, child = context.Pipe()
         process = context.Process(target=worker, args=(child, config[1], config[0], args.hidden), daemon=True)
         process.start()
