@@ -165,19 +165,30 @@ class RNN(_Recurrent):
         self.dh_steps = dh.transpose(1, 0, 2)
         return self._dx(da) if input_grad else None
 
+    # In an LSTM's forward and backward the gate columns are in the workers' order
+    # (LSTM._gate_order); self.order maps them back. A plain RNN has no such order.
+    order = None
+
     def _finish(self, da, h_prev):
         """dWx, dWh, db from every step's gate gradients, one product each."""
         rows = da.reshape(-1, da.shape[-1])
         for inputs, grad in ((self.xt.reshape(rows.shape[0], -1), self.grads["Wx"]),
                              (h_prev.reshape(rows.shape[0], -1), self.grads["Wh"])):
+            into = grad if self.order is None else np.empty_like(grad)
             # workers (scratchdl.parallel) take a share of the gradient's rows each
-            parallel.run(lambda a, b: np.matmul(inputs[:, a:b].T, rows, out=grad[a:b]), len(grad), rows.size)
-        np.sum(rows, axis=0, out=self.grads["b"])
+            parallel.run(lambda a, b: np.matmul(inputs[:, a:b].T, rows, out=into[a:b]), len(grad), rows.size)
+            if self.order is not None:
+                grad[:, self.order] = into
+        if self.order is None:
+            np.sum(rows, axis=0, out=self.grads["b"])
+        else:
+            self.grads["b"][self.order] = np.sum(rows, axis=0)
 
     def _dx(self, da):
         T, n = da.shape[:2]
         dx = np.empty((T * n, self.input_size), dtype=self.dtype)
-        _rows_times(da.reshape(T * n, -1), self.params["Wx"].T, dx)
+        Wx = self.params["Wx"] if self.order is None else self.params["Wx"][:, self.order]
+        _rows_times(da.reshape(T * n, -1), Wx.T, dx)
         return dx.reshape(T, n, -1).transpose(1, 0, 2)
 
 
@@ -204,45 +215,61 @@ class LSTM(RNN):
         self.forget_bias = float(forget_bias)
         self.params["b"][self.hidden_size:2 * self.hidden_size] = self.forget_bias
 
+    def _gate_order(self, units):
+        """The order of the 4H gate columns inside forward and backward: for each worker's
+        share of hidden units J (scratchdl.parallel), [i_J, f_J, o_J, g_J], so a worker's
+        gates are one block of columns. With one worker this is (i, f, o, g) unchanged."""
+        H = self.hidden_size
+        return np.concatenate([np.arange(k * H + j0, k * H + j1) for j0, j1 in units for k in range(4)])
+
     def forward(self, x, train=True, h0=None, c0=None):
         xt = self._input(x)
         T, n, _ = xt.shape
         H = self.hidden_size
-        Wh = self.params["Wh"]
         h_init, c_init = self._initial(n, (h0, c0))
+        # Workers (scratchdl.parallel) take a share of the hidden units each, all four gates
+        # of those units: every step, each computes its units' h_t from the whole h_{t-1},
+        # then waits for the others before the next step.
+        units = parallel.pieces(H, T * n * 4 * H)
+        order = self._gate_order(units)
         # sigma(z) = (1 + tanh(z / 2)) / 2: with the sigmoid gates' columns of the weights
         # halved, one tanh over all four gates gives tanh(z / 2) for them and tanh(z) for g
         half = np.ones(4 * H, dtype=self.dtype)
         half[:3 * H] = 0.5
-        Wh = Wh * half
+        half = half[order]
+        Wh = self.params["Wh"][:, order] * half
         gates = np.empty((T, n, 4 * H), dtype=self.dtype)   # pre-activations, then the gates
-        _rows_times(xt.reshape(T * n, -1), self.params["Wx"] * half, gates.reshape(T * n, 4 * H))
-        gates += self.params["b"] * half
+        _rows_times(xt.reshape(T * n, -1), self.params["Wx"][:, order] * half, gates.reshape(T * n, 4 * H))
+        gates += self.params["b"][order] * half
         hs = np.empty((T + 1, n, H), dtype=self.dtype)      # hs[t + 1] = h_t; hs[0] = h0
         cs = np.empty((T + 1, n, H), dtype=self.dtype)
         tanh_c = np.empty((T, n, H), dtype=self.dtype)
         hs[0], cs[0] = h_init, c_init
 
-        def sequences(r0, r1):   # each sequence's recurrence is independent of the others':
-            tmp = np.empty((r1 - r0, 4 * H), dtype=self.dtype)   # workers take a share each
+        def share(j0, j1, barrier):        # hidden units j0..j1-1
+            m, cols = j1 - j0, slice(4 * j0, 4 * j1)
+            W = np.ascontiguousarray(Wh[:, cols])
+            tmp = np.empty((n, 4 * m), dtype=self.dtype)
             for t in range(T):
-                a = gates[t, r0:r1]
-                np.matmul(hs[t, r0:r1], Wh, out=tmp)        # all four gates in one product
+                a = gates[t, :, cols]
+                np.matmul(hs[t], W, out=tmp)                # all four gates in one product
                 a += tmp
                 np.tanh(a, out=a)
-                s = a[:, :3 * H]                            # i, f, o = (1 + tanh(z / 2)) / 2
+                s = a[:, :3 * m]                            # i, f, o = (1 + tanh(z / 2)) / 2
                 s *= 0.5
                 s += 0.5
-                g = a[:, 3 * H:]
-                c = cs[t + 1, r0:r1]
-                np.multiply(a[:, H:2 * H], cs[t, r0:r1], out=c)     # f * c_{t-1}
-                ig = tmp[:, :H]
-                np.multiply(a[:, :H], g, out=ig)                    # + i * g
+                g = a[:, 3 * m:]
+                c = cs[t + 1, :, j0:j1]
+                np.multiply(a[:, m:2 * m], cs[t, :, j0:j1], out=c)      # f * c_{t-1}
+                ig = tmp[:, :m]
+                np.multiply(a[:, :m], g, out=ig)                        # + i * g
                 c += ig
-                np.tanh(c, out=tanh_c[t, r0:r1])
-                np.multiply(a[:, 2 * H:3 * H], tanh_c[t, r0:r1], out=hs[t + 1, r0:r1])   # h = o tanh(c)
-        parallel.run(sequences, n, gates.size)
+                np.tanh(c, out=tanh_c[t, :, j0:j1])
+                np.multiply(a[:, 2 * m:3 * m], tanh_c[t, :, j0:j1], out=hs[t + 1, :, j0:j1])  # o tanh(c)
+                barrier.wait()                              # h_t whole before step t + 1
+        parallel.run_in_step(share, H, gates.size)
         self.xt, self.gates, self.hs, self.cs, self.tanh_c = xt, gates, hs, cs, tanh_c
+        self.units, self.order = units, order
         self.h_final, self.c_final = hs[T].copy(), cs[T].copy()
         if self.stateful:
             self.carried = (self.h_final.copy(), self.c_final.copy())
@@ -251,48 +278,53 @@ class LSTM(RNN):
     def backward(self, dout, input_grad=True):
         """dout: (N, T, H) -> dx: (N, T, D); fills grads, dh0, dc0 and dh_steps."""
         gates = self._cached("gates")
-        hs, cs, tanh_c = self.hs, self.cs, self.tanh_c
+        hs, cs, tanh_c, units = self.hs, self.cs, self.tanh_c, self.units
         T, n, H = hs.shape[0] - 1, hs.shape[1], self.hidden_size
         dout = self._check_dout(dout, (n, T, H)).transpose(1, 0, 2)
-        WhT = np.ascontiguousarray(self.params["Wh"].T)
+        WhT = self.params["Wh"][:, self.order].T                # (4H, H), gates in forward's order
         dgates = np.empty((T, n, 4 * H), dtype=self.dtype)
         dh = np.empty((T, n, H), dtype=self.dtype)          # d loss / d h_t, every path
         dh0, dc0 = np.empty((n, H), dtype=self.dtype), np.empty((n, H), dtype=self.dtype)
 
-        def sequences(r0, r1):   # as in forward: workers take a share of the sequences each
-            m = r1 - r0
-            dh_next = np.zeros((m, H), dtype=self.dtype)
-            dc = np.zeros((m, H), dtype=self.dtype)         # d loss / d c_t, carried backwards
-            sd = np.empty((m, 3 * H), dtype=self.dtype)
-            tmp = np.empty((m, H), dtype=self.dtype)
+        def share(j0, j1, barrier):        # the same hidden units as in forward
+            m, cols = j1 - j0, slice(4 * j0, 4 * j1)
+            W = np.ascontiguousarray(WhT[:, j0:j1])
+            dh_next = np.zeros((n, m), dtype=self.dtype)
+            dc = np.zeros((n, m), dtype=self.dtype)         # d loss / d c_t, carried backwards
+            sd = np.empty((n, 3 * m), dtype=self.dtype)
+            tmp = np.empty((n, m), dtype=self.dtype)
             for t in range(T - 1, -1, -1):
-                a, da = gates[t, r0:r1], dgates[t, r0:r1]
-                i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-                di, df, do, dg = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
-                dht = dh[t, r0:r1]
-                np.add(dout[t, r0:r1], dh_next, out=dht)
+                if t < T - 1:                               # every unit's gates at t + 1 done:
+                    barrier.wait()                          # d loss / d h_t through h_{t+1}
+                    np.matmul(dgates[t + 1], W, out=dh_next)
+                a, da = gates[t, :, cols], dgates[t, :, cols]
+                i, f, o, g = a[:, :m], a[:, m:2 * m], a[:, 2 * m:3 * m], a[:, 3 * m:]
+                di, df, do, dg = da[:, :m], da[:, m:2 * m], da[:, 2 * m:3 * m], da[:, 3 * m:]
+                dht = dh[t, :, j0:j1]
+                np.add(dout[t, :, j0:j1], dh_next, out=dht)
                 # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2),
                 # where o_t (1 - tanh(c_t)^2) = o_t - h_t tanh(c_t)
-                np.multiply(hs[t + 1, r0:r1], tanh_c[t, r0:r1], out=tmp)
+                np.multiply(hs[t + 1, :, j0:j1], tanh_c[t, :, j0:j1], out=tmp)
                 np.subtract(o, tmp, out=tmp)
                 tmp *= dht
                 dc += tmp
                 # the gates: d out / d gate, times each sigmoid's s (1 - s) or tanh's 1 - g^2
-                np.multiply(dht, tanh_c[t, r0:r1], out=do)
+                np.multiply(dht, tanh_c[t, :, j0:j1], out=do)
                 np.multiply(dc, g, out=di)
-                np.multiply(dc, cs[t, r0:r1], out=df)
-                s = a[:, :3 * H]
+                np.multiply(dc, cs[t, :, j0:j1], out=df)
+                s = a[:, :3 * m]
                 np.subtract(1.0, s, out=sd)
                 sd *= s
-                da[:, :3 * H] *= sd
+                da[:, :3 * m] *= sd
                 np.multiply(g, g, out=tmp)
                 np.subtract(1.0, tmp, out=tmp)
                 tmp *= i
                 np.multiply(dc, tmp, out=dg)
                 dc *= f                                      # the additive path: c_{t-1} -> c_t
-                np.matmul(da, WhT, out=dh_next)
-            dh0[r0:r1], dc0[r0:r1] = dh_next, dc
-        parallel.run(sequences, n, gates.size)
+            barrier.wait()
+            np.matmul(dgates[0], W, out=dh_next)             # d loss / d h0
+            dh0[:, j0:j1], dc0[:, j0:j1] = dh_next, dc
+        parallel.run_in_step(share, H, gates.size)
         self._finish(dgates, hs[:-1])
         self.dh0, self.dc0 = dh0, dc0
         self.dh_steps = dh.transpose(1, 0, 2)

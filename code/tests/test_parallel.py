@@ -162,3 +162,22 @@ def test_lstm_and_rnn_agree_with_threads(workers):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
         for key in one[3]:
             np.testing.assert_allclose(one[3][key], three[3][key], rtol=1e-12, atol=1e-12)
+
+
+def test_run_in_step_waits_for_every_piece_and_reports_the_first_error(workers):
+    order = []
+
+    def steps(a, b, barrier):
+        for t in range(3):
+            order.append((t, a))
+            barrier.wait()          # no piece starts step t + 1 before all finished step t
+        return a
+    assert sorted(workers(3, lambda: parallel.run_in_step(steps, 9, size=10 ** 6))) == [0, 3, 6]
+    assert [t for t, _ in order] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+    def failing(a, b, barrier):
+        if a == 3:
+            raise ArithmeticError("piece 3")
+        barrier.wait()              # would wait forever if the failure did not break it
+    with pytest.raises(ArithmeticError, match="piece 3"):
+        workers(3, lambda: parallel.run_in_step(failing, 9, size=10 ** 6))
