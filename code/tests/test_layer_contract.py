@@ -13,6 +13,7 @@ from scratchdl import layers as L
 from scratchdl.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from scratchdl.gradients import gradient_check
 from scratchdl.models import Sequential
+from scratchdl.recurrent import LSTM, RNN
 
 TOL = 1e-7
 
@@ -55,6 +56,8 @@ LAYERS = [
     # pre-activation order: a bias right before BatchNorm would have a zero true gradient
     ("residual", lambda s: L.Residual([_batchnorm(5, s), L.Tanh(), L.Affine(5, 5, rng=s)]),
      (6, 5), (True, False)),
+    ("rnn", lambda s: RNN(4, 5, rng=s), (3, 6, 4), (True,)),
+    ("lstm", lambda s: LSTM(4, 5, forget_bias=0.5, rng=s), (3, 6, 4), (True,)),
 ]
 IDS = [row[0] for row in LAYERS]
 CASES = [(make, shape, mode) for _, make, shape, modes in LAYERS for mode in modes]
