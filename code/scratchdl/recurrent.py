@@ -289,37 +289,41 @@ class LSTM(RNN):
         def share(j0, j1, barrier):        # the same hidden units as in forward
             m, cols = j1 - j0, slice(4 * j0, 4 * j1)
             W = np.ascontiguousarray(WhT[:, j0:j1])
+            a_all, da_all = gates[:, :, cols], dgates[:, :, cols]
+            # What does not depend on the gradient flowing back, for every step at once
+            # (one pass each instead of one per step): o_t (1 - tanh(c_t)^2) = o_t - h_t
+            # tanh(c_t); each sigmoid's s (1 - s); and i (1 - g^2), g's derivative times
+            # i, written where dg goes.
+            o_dtanh = np.multiply(hs[1:, :, j0:j1], tanh_c[:, :, j0:j1])
+            np.subtract(a_all[:, :, 2 * m:3 * m], o_dtanh, out=o_dtanh)
+            s_all = a_all[:, :, :3 * m]
+            sd = np.subtract(1.0, s_all)
+            sd *= s_all
+            i_dg = da_all[:, :, 3 * m:]
+            np.multiply(a_all[:, :, 3 * m:], a_all[:, :, 3 * m:], out=i_dg)
+            np.subtract(1.0, i_dg, out=i_dg)
+            i_dg *= a_all[:, :, :m]
             dh_next = np.zeros((n, m), dtype=self.dtype)
             dc = np.zeros((n, m), dtype=self.dtype)         # d loss / d c_t, carried backwards
-            sd = np.empty((n, 3 * m), dtype=self.dtype)
             tmp = np.empty((n, m), dtype=self.dtype)
             for t in range(T - 1, -1, -1):
                 if t < T - 1:                               # every unit's gates at t + 1 done:
                     barrier.wait()                          # d loss / d h_t through h_{t+1}
                     np.matmul(dgates[t + 1], W, out=dh_next)
-                a, da = gates[t, :, cols], dgates[t, :, cols]
-                i, f, o, g = a[:, :m], a[:, m:2 * m], a[:, 2 * m:3 * m], a[:, 3 * m:]
+                a, da = a_all[t], da_all[t]
+                f, g = a[:, m:2 * m], a[:, 3 * m:]
                 di, df, do, dg = da[:, :m], da[:, m:2 * m], da[:, 2 * m:3 * m], da[:, 3 * m:]
                 dht = dh[t, :, j0:j1]
                 np.add(dout[t, :, j0:j1], dh_next, out=dht)
-                # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2),
-                # where o_t (1 - tanh(c_t)^2) = o_t - h_t tanh(c_t)
-                np.multiply(hs[t + 1, :, j0:j1], tanh_c[t, :, j0:j1], out=tmp)
-                np.subtract(o, tmp, out=tmp)
-                tmp *= dht
+                # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2)
+                np.multiply(o_dtanh[t], dht, out=tmp)
                 dc += tmp
                 # the gates: d out / d gate, times each sigmoid's s (1 - s) or tanh's 1 - g^2
                 np.multiply(dht, tanh_c[t, :, j0:j1], out=do)
                 np.multiply(dc, g, out=di)
                 np.multiply(dc, cs[t, :, j0:j1], out=df)
-                s = a[:, :3 * m]
-                np.subtract(1.0, s, out=sd)
-                sd *= s
-                da[:, :3 * m] *= sd
-                np.multiply(g, g, out=tmp)
-                np.subtract(1.0, tmp, out=tmp)
-                tmp *= i
-                np.multiply(dc, tmp, out=dg)
+                da[:, :3 * m] *= sd[t]
+                np.multiply(dc, dg, out=dg)                  # dg held i (1 - g^2)
                 dc *= f                                      # the additive path: c_{t-1} -> c_t
             barrier.wait()
             np.matmul(dgates[0], W, out=dh_next)             # d loss / d h0
