@@ -165,30 +165,19 @@ class RNN(_Recurrent):
         self.dh_steps = dh.transpose(1, 0, 2)
         return self._dx(da) if input_grad else None
 
-    # In an LSTM's forward and backward the gate columns are in the workers' order
-    # (LSTM._gate_order); self.order maps them back. A plain RNN has no such order.
-    order = None
-
     def _finish(self, da, h_prev):
-        """dWx, dWh, db from every step's gate gradients, one product each."""
+        """dWx, dWh, db from every step's gradients, one product each."""
         rows = da.reshape(-1, da.shape[-1])
         for inputs, grad in ((self.xt.reshape(rows.shape[0], -1), self.grads["Wx"]),
                              (h_prev.reshape(rows.shape[0], -1), self.grads["Wh"])):
-            into = grad if self.order is None else np.empty_like(grad)
             # workers (scratchdl.parallel) take a share of the gradient's rows each
-            parallel.run(lambda a, b: np.matmul(inputs[:, a:b].T, rows, out=into[a:b]), len(grad), rows.size)
-            if self.order is not None:
-                grad[:, self.order] = into
-        if self.order is None:
-            np.sum(rows, axis=0, out=self.grads["b"])
-        else:
-            self.grads["b"][self.order] = np.sum(rows, axis=0)
+            parallel.run(lambda a, b: np.matmul(inputs[:, a:b].T, rows, out=grad[a:b]), len(grad), rows.size)
+        np.sum(rows, axis=0, out=self.grads["b"])
 
     def _dx(self, da):
         T, n = da.shape[:2]
         dx = np.empty((T * n, self.input_size), dtype=self.dtype)
-        Wx = self.params["Wx"] if self.order is None else self.params["Wx"][:, self.order]
-        _rows_times(da.reshape(T * n, -1), Wx.T, dx)
+        _rows_times(da.reshape(T * n, -1), self.params["Wx"].T, dx)
         return dx.reshape(T, n, -1).transpose(1, 0, 2)
 
 
@@ -228,8 +217,9 @@ class LSTM(RNN):
         H = self.hidden_size
         h_init, c_init = self._initial(n, (h0, c0))
         # Workers (scratchdl.parallel) take a share of the hidden units each, all four gates
-        # of those units: every step, each computes its units' h_t from the whole h_{t-1},
-        # then waits for the others before the next step.
+        # of those units, in arrays of their own (contiguous: numpy is twice as slow on
+        # column slices): every step, each computes its units' h_t from the whole h_{t-1},
+        # then waits for the others. With one worker, one share holds everything.
         units = parallel.pieces(H, T * n * 4 * H)
         order = self._gate_order(units)
         # sigma(z) = (1 + tanh(z / 2)) / 2: with the sigmoid gates' columns of the weights
@@ -237,21 +227,24 @@ class LSTM(RNN):
         half = np.ones(4 * H, dtype=self.dtype)
         half[:3 * H] = 0.5
         half = half[order]
-        Wh = self.params["Wh"][:, order] * half
-        gates = np.empty((T, n, 4 * H), dtype=self.dtype)   # pre-activations, then the gates
-        _rows_times(xt.reshape(T * n, -1), self.params["Wx"][:, order] * half, gates.reshape(T * n, 4 * H))
-        gates += self.params["b"][order] * half
+        Wx, Wh, b = self.params["Wx"][:, order] * half, self.params["Wh"][:, order] * half, self.params["b"][order] * half
+        x2 = xt.reshape(T * n, -1)
         hs = np.empty((T + 1, n, H), dtype=self.dtype)      # hs[t + 1] = h_t; hs[0] = h0
-        cs = np.empty((T + 1, n, H), dtype=self.dtype)
-        tanh_c = np.empty((T, n, H), dtype=self.dtype)
-        hs[0], cs[0] = h_init, c_init
+        hs[0] = h_init
+        shares = {}
 
         def share(j0, j1, barrier):        # hidden units j0..j1-1
             m, cols = j1 - j0, slice(4 * j0, 4 * j1)
+            gates = np.empty((T, n, 4 * m), dtype=self.dtype)   # pre-activations, then gates
+            np.matmul(x2, Wx[:, cols], out=gates.reshape(T * n, 4 * m))   # every step's x_t Wx
+            gates += b[cols]
+            cs = np.empty((T + 1, n, m), dtype=self.dtype)
+            cs[0] = c_init[:, j0:j1]
+            tanh_c = np.empty((T, n, m), dtype=self.dtype)
             W = np.ascontiguousarray(Wh[:, cols])
             tmp = np.empty((n, 4 * m), dtype=self.dtype)
             for t in range(T):
-                a = gates[t, :, cols]
+                a = gates[t]
                 np.matmul(hs[t], W, out=tmp)                # all four gates in one product
                 a += tmp
                 np.tanh(a, out=a)
@@ -259,58 +252,75 @@ class LSTM(RNN):
                 s *= 0.5
                 s += 0.5
                 g = a[:, 3 * m:]
-                c = cs[t + 1, :, j0:j1]
-                np.multiply(a[:, m:2 * m], cs[t, :, j0:j1], out=c)      # f * c_{t-1}
+                c = cs[t + 1]
+                np.multiply(a[:, m:2 * m], cs[t], out=c)    # f * c_{t-1}
                 ig = tmp[:, :m]
-                np.multiply(a[:, :m], g, out=ig)                        # + i * g
+                np.multiply(a[:, :m], g, out=ig)            # + i * g
                 c += ig
-                np.tanh(c, out=tanh_c[t, :, j0:j1])
-                np.multiply(a[:, 2 * m:3 * m], tanh_c[t, :, j0:j1], out=hs[t + 1, :, j0:j1])  # o tanh(c)
+                np.tanh(c, out=tanh_c[t])
+                np.multiply(a[:, 2 * m:3 * m], tanh_c[t], out=hs[t + 1, :, j0:j1])   # h = o tanh(c)
                 barrier.wait()                              # h_t whole before step t + 1
-        parallel.run_in_step(share, H, gates.size)
-        self.xt, self.gates, self.hs, self.cs, self.tanh_c = xt, gates, hs, cs, tanh_c
-        self.units, self.order = units, order
-        self.h_final, self.c_final = hs[T].copy(), cs[T].copy()
+            shares[j0] = (gates, cs, tanh_c)
+        parallel.run_in_step(share, H, T * n * 4 * H)
+        self.shares = [shares[j0] for j0, _ in units]
+        self.units, self.order, self.xt, self.hs = units, order, xt, hs
+        # the cell states and tanh(c) of every step, (T + 1, N, H) and (T, N, H), for readers
+        self.cs, self.tanh_c = ((self.shares[0][1], self.shares[0][2]) if len(units) == 1 else
+                                (np.concatenate([v[1] for v in self.shares], axis=-1),
+                                 np.concatenate([v[2] for v in self.shares], axis=-1)))
+        self.h_final, self.c_final = hs[T].copy(), self.cs[T].copy()
         if self.stateful:
             self.carried = (self.h_final.copy(), self.c_final.copy())
         return np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
 
     def backward(self, dout, input_grad=True):
         """dout: (N, T, H) -> dx: (N, T, D); fills grads, dh0, dc0 and dh_steps."""
-        gates = self._cached("gates")
-        hs, cs, tanh_c, units = self.hs, self.cs, self.tanh_c, self.units
+        shares = self._cached("shares")
+        hs, units, order = self.hs, self.units, self.order
         T, n, H = hs.shape[0] - 1, hs.shape[1], self.hidden_size
         dout = self._check_dout(dout, (n, T, H)).transpose(1, 0, 2)
-        WhT = self.params["Wh"][:, self.order].T                # (4H, H), gates in forward's order
-        dgates = np.empty((T, n, 4 * H), dtype=self.dtype)
+        WhT = self.params["Wh"][:, order].T                 # (4H, H), gates in forward's order
+        x2, h_prev = self.xt.reshape(T * n, -1), hs[:-1].reshape(T * n, H)
         dh = np.empty((T, n, H), dtype=self.dtype)          # d loss / d h_t, every path
         dh0, dc0 = np.empty((n, H), dtype=self.dtype), np.empty((n, H), dtype=self.dtype)
+        dWx, dWh = np.empty((x2.shape[1], 4 * H), dtype=self.dtype), np.empty((H, 4 * H), dtype=self.dtype)
+        db = np.empty(4 * H, dtype=self.dtype)
+        dshares = [np.empty_like(gates) for gates, _, _ in shares]    # d loss / d pre-activations
 
         def share(j0, j1, barrier):        # the same hidden units as in forward
             m, cols = j1 - j0, slice(4 * j0, 4 * j1)
-            W = np.ascontiguousarray(WhT[:, j0:j1])
-            a_all, da_all = gates[:, :, cols], dgates[:, :, cols]
+            k = units.index((j0, j1))
+            gates, cs, tanh_c = shares[k]
+            dgates = dshares[k]
+            # rows of Wh^T that carry every share's gates back to these units' h
+            Ws = [np.ascontiguousarray(WhT[4 * a:4 * b, j0:j1]) for a, b in units]
             # What does not depend on the gradient flowing back, for every step at once
             # (one pass each instead of one per step): o_t (1 - tanh(c_t)^2) = o_t - h_t
             # tanh(c_t); each sigmoid's s (1 - s); and i (1 - g^2), g's derivative times
             # i, written where dg goes.
-            o_dtanh = np.multiply(hs[1:, :, j0:j1], tanh_c[:, :, j0:j1])
-            np.subtract(a_all[:, :, 2 * m:3 * m], o_dtanh, out=o_dtanh)
-            s_all = a_all[:, :, :3 * m]
+            o_dtanh = np.multiply(hs[1:, :, j0:j1], tanh_c)
+            np.subtract(gates[:, :, 2 * m:3 * m], o_dtanh, out=o_dtanh)
+            s_all = gates[:, :, :3 * m]
             sd = np.subtract(1.0, s_all)
             sd *= s_all
-            i_dg = da_all[:, :, 3 * m:]
-            np.multiply(a_all[:, :, 3 * m:], a_all[:, :, 3 * m:], out=i_dg)
+            i_dg = dgates[:, :, 3 * m:]
+            np.multiply(gates[:, :, 3 * m:], gates[:, :, 3 * m:], out=i_dg)
             np.subtract(1.0, i_dg, out=i_dg)
-            i_dg *= a_all[:, :, :m]
+            i_dg *= gates[:, :, :m]
             dh_next = np.zeros((n, m), dtype=self.dtype)
             dc = np.zeros((n, m), dtype=self.dtype)         # d loss / d c_t, carried backwards
             tmp = np.empty((n, m), dtype=self.dtype)
+
+            def through_h(t):              # d loss / d h_t through h_{t+1}: every share's gates
+                np.matmul(dshares[0][t + 1], Ws[0], out=dh_next)
+                for other, W in zip(dshares[1:], Ws[1:]):
+                    np.matmul(other[t + 1], W, out=tmp)
+                    np.add(dh_next, tmp, out=dh_next)
             for t in range(T - 1, -1, -1):
-                if t < T - 1:                               # every unit's gates at t + 1 done:
-                    barrier.wait()                          # d loss / d h_t through h_{t+1}
-                    np.matmul(dgates[t + 1], W, out=dh_next)
-                a, da = a_all[t], da_all[t]
+                if t < T - 1:
+                    barrier.wait()                          # every share's gates at t + 1 done
+                    through_h(t)
+                a, da = gates[t], dgates[t]
                 f, g = a[:, m:2 * m], a[:, 3 * m:]
                 di, df, do, dg = da[:, :m], da[:, m:2 * m], da[:, 2 * m:3 * m], da[:, 3 * m:]
                 dht = dh[t, :, j0:j1]
@@ -319,20 +329,35 @@ class LSTM(RNN):
                 np.multiply(o_dtanh[t], dht, out=tmp)
                 dc += tmp
                 # the gates: d out / d gate, times each sigmoid's s (1 - s) or tanh's 1 - g^2
-                np.multiply(dht, tanh_c[t, :, j0:j1], out=do)
+                np.multiply(dht, tanh_c[t], out=do)
                 np.multiply(dc, g, out=di)
-                np.multiply(dc, cs[t, :, j0:j1], out=df)
+                np.multiply(dc, cs[t], out=df)
                 da[:, :3 * m] *= sd[t]
                 np.multiply(dc, dg, out=dg)                  # dg held i (1 - g^2)
                 dc *= f                                      # the additive path: c_{t-1} -> c_t
             barrier.wait()
-            np.matmul(dgates[0], W, out=dh_next)             # d loss / d h0
+            through_h(-1)                                    # d loss / d h0
             dh0[:, j0:j1], dc0[:, j0:j1] = dh_next, dc
-        parallel.run_in_step(share, H, gates.size)
-        self._finish(dgates, hs[:-1])
+            # this share's columns of dWx, dWh and db: sums over every step and sequence
+            rows = dgates.reshape(T * n, 4 * m)
+            np.matmul(x2.T, rows, out=dWx[:, cols])
+            np.matmul(h_prev.T, rows, out=dWh[:, cols])
+            db[cols] = np.sum(rows, axis=0)
+        parallel.run_in_step(share, H, T * n * 4 * H)
+        self.grads["Wx"][:, order], self.grads["Wh"][:, order], self.grads["b"][order] = dWx, dWh, db
         self.dh0, self.dc0 = dh0, dc0
         self.dh_steps = dh.transpose(1, 0, 2)
-        return self._dx(dgates) if input_grad else None
+        if not input_grad:
+            return None
+        Wx = self.params["Wx"][:, order]
+        dx = np.empty((T * n, x2.shape[1]), dtype=self.dtype)
+
+        def rows(r0, r1):                  # dx = sum over shares of their gates' part
+            np.matmul(dshares[0].reshape(T * n, -1)[r0:r1], Wx[:, :4 * units[0][1]].T, out=dx[r0:r1])
+            for (j0, j1), dgates in list(zip(units, dshares))[1:]:
+                dx[r0:r1] += dgates.reshape(T * n, -1)[r0:r1] @ Wx[:, 4 * j0:4 * j1].T
+        parallel.run(rows, T * n, dx.size)
+        return dx.reshape(T, n, -1).transpose(1, 0, 2)
 
     def __repr__(self):
         forget = "" if self.forget_bias == 1.0 else f", forget_bias={self.forget_bias:g}"
