@@ -41,7 +41,7 @@ import time
 from itertools import cycle
 
 import numpy as np
-from threads import SCRATCHDL_MODES, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
+from threads import SCRATCHDL_MODES, PartTimer, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
 
 BATCH_SIZE = 100
 INFERENCE_BATCH = 1000
@@ -208,13 +208,8 @@ def profile_worker(connection):
     model, optimizer = simple_convnet(), Adam(learning_rate=LEARNING_RATE)
     conv = model.layers[0]
     batches = batch_indices(len(train_x), np.random.default_rng(0))
-    times = {}
-
-    def timed(name, function, *args, **kwargs):
-        start = time.perf_counter()
-        result = function(*args, **kwargs)
-        times.setdefault(name, []).append(time.perf_counter() - start)
-        return result
+    timed = PartTimer()
+    times = timed.times
 
     def step():
         index = next(batches)

@@ -37,7 +37,7 @@ import statistics
 import time
 
 import numpy as np
-from threads import SCRATCHDL_MODES, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
+from threads import SCRATCHDL_MODES, PartTimer, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
 
 BATCH_SIZE = 64
 SEQ_LEN = 100
@@ -205,13 +205,8 @@ def profile(hidden, steps):
     optimizer = ClipGradNorm(Adam(LEARNING_RATE), MAX_NORM)
     batches = batch_stream(model.encode(train))
     lstm = model.layers[1]
-    times = {}
-
-    def timed(name, function, *args, **kwargs):
-        start = time.perf_counter()
-        result = function(*args, **kwargs)
-        times.setdefault(name, []).append(time.perf_counter() - start)
-        return result
+    timed = PartTimer()
+    times = timed.times
 
     for step in range(steps + 2):
         if step == 2:

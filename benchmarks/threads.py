@@ -1,7 +1,8 @@
 """What the speed benchmarks share: setting the thread count of the processes they start,
-and reporting repeated measurements as 'median (min-max)'."""
+timing the parts of a step, and reporting repeated measurements as 'median (min-max)'."""
 import os
 import statistics
+import time
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -29,3 +30,18 @@ def set_scratchdl_threads(threads, mode="workers"):
 def spread(values):
     """'median (min-max)' of the values, e.g. '4,120 (3,980-4,200)'."""
     return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+class PartTimer:
+    """Times the parts of a step: ``timer(name, function, *args)`` calls the function,
+    records its wall time under ``name`` (in ``timer.times``, a list per name) and returns
+    its result."""
+
+    def __init__(self):
+        self.times = {}
+
+    def __call__(self, name, function, *args, **kwargs):
+        start = time.perf_counter()
+        result = function(*args, **kwargs)
+        self.times.setdefault(name, []).append(time.perf_counter() - start)
+        return result
