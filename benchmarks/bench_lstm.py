@@ -1,4 +1,4 @@
-"""Speed of scratchdl's character-level LSTM (scratchdl.recurrent) against PyTorch's nn.LSTM on the CPU.
+"""Speed of scratchdl's character-level LSTM (scratchdl.recurrent, scratchdl.char_model) against PyTorch's nn.LSTM on the CPU.
 
     python benchmarks/bench_lstm.py                  # 1 and 2 threads, 9 repeats each
     python benchmarks/bench_lstm.py --hidden 512 --threads 2 --repeats 5
@@ -63,7 +63,7 @@ def load_text():
 
 
 def build(train, valid, hidden):
-    from scratchdl.recurrent import CharLanguageModel, char_vocabulary
+    from scratchdl.char_model import CharLanguageModel, char_vocabulary
     return CharLanguageModel(char_vocabulary(train, valid), embed_dim=EMBED_DIM, hidden=hidden, rng=0,
                              dtype=np.float32)
 
@@ -87,7 +87,7 @@ def timer(function):
 
 def scratchdl_runner(train, valid, hidden):
     from scratchdl.optimizers import Adam, ClipGradNorm
-    from scratchdl.recurrent import validation_losses
+    from scratchdl.char_model import validation_losses
     model = build(train, valid, hidden)
     optimizer = ClipGradNorm(Adam(LEARNING_RATE), MAX_NORM)
     batches = batch_stream(model.encode(train))

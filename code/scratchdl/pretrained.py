@@ -39,7 +39,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import datasets, io, manifest, nlp, recurrent
+from . import char_model, datasets, io, manifest, nlp
 from .augment import augmented_batches
 from .models import MLP, DeepConvNet, SimpleConvNet
 from .optimizers import Adam
@@ -217,14 +217,14 @@ register(Recipe(
 
 # --- char_lstm: chapter 10's character-level language model -------------------------------
 # Embedding 64 -> LSTM 512 -> Affine to the 84 characters, trained on Shakespeare's works
-# without Julius Caesar, Macbeth and Twelfth Night (scratchdl.recurrent). Its score is the
+# without Julius Caesar, Macbeth and Twelfth Night (scratchdl.char_model). Its score is the
 # validation loss on those three plays, in nats per character.
 
 register(Recipe(
-    name="char_lstm", filename="char_lstm.npz", epochs=recurrent.CHAR_LSTM_EPOCHS,
+    name="char_lstm", filename="char_lstm.npz", epochs=char_model.CHAR_LSTM_EPOCHS,
     description="chapter 10: character LSTM (embedding 64, 512 units), Adam 2e-3 with cosine decay to 1e-4, "
                 "batches of 64 x 100 characters, clipping at norm 5, seed 0",
-    build=recurrent.char_lstm_build, train=recurrent.char_lstm_train, load=recurrent.char_lstm_load))
+    build=char_model.char_lstm_build, train=char_model.char_lstm_train, load=char_model.char_lstm_load))
 
 
 # --- the command line ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Recurrent layers and the character language model (scratchdl/recurrent.py).
+"""Recurrent layers (scratchdl/recurrent.py) and the character language model (scratchdl/char_model.py).
 
 float64 gradient checks of RNN and LSTM over several time steps with respect to the
 inputs, every weight and the initial state (relative error < 1e-7); the Layer contract
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scratchdl.gradients import numerical_gradient, rel_error
 from scratchdl.models import Sequential
-from scratchdl.recurrent import LSTM, RNN, CharLanguageModel, to_torch_order
+from scratchdl.char_model import CharLanguageModel
+from scratchdl.recurrent import LSTM, RNN, to_torch_order
 
 TOL = 1e-7
 
@@ -260,7 +261,7 @@ def test_save_and_load_round_trip(tmp_path):
 
 
 def test_training_lowers_the_loss():
-    from scratchdl.recurrent import char_lstm_train
+    from scratchdl.char_model import char_lstm_train
     train = TEXT * 3
     valid = {"A": TEXT[:300], "B": TEXT[100:500]}
     model, report = char_lstm_train(epochs=2, seed=0, progress=False, data=(train, valid),
@@ -272,7 +273,7 @@ def test_training_lowers_the_loss():
 
 
 def test_training_stops_after_max_steps_with_the_schedule_of_the_whole_run():
-    from scratchdl.recurrent import char_lstm_train
+    from scratchdl.char_model import char_lstm_train
     valid = {"A": TEXT[:300]}
     config = {"embed_dim": 4, "hidden": 6, "batch_size": 2, "seq_len": 10, "max_steps": 3}
     model, report = char_lstm_train(epochs=2, seed=0, progress=False, data=(TEXT, valid), config=config)
