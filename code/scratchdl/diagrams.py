@@ -16,8 +16,9 @@ Colours come from the palette of ``scratchdl.plots``; ``FORWARD_COLOR``, ``BACKW
 ``NODE_FILL`` below and the three ``plots.GREYS`` name the roles they play in a diagram.
 
 Every function draws into ``ax`` when given one, otherwise into a new figure in the house
-style, and returns the Axes; none calls ``plt.show()``. Positions are data units on an
-equal-aspect Axes with the axis lines hidden.
+style, and returns the Axes; none calls ``plt.show()``. No text is smaller than
+``plots.MIN_FONT_PT``. Positions are data units on an equal-aspect Axes with the axis lines
+hidden.
 """
 import re
 
@@ -26,7 +27,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
 from .conv import output_size
-from .plots import GREYS, PALETTE, _new_axes
+from .plots import GREYS, MIN_FONT_PT, PALETTE, _new_axes
 
 __all__ = ["NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR", "PATCH_COLORS", "draw_network",
            "draw_graph", "draw_matrix", "draw_equation", "draw_im2col", "draw_windows"]
@@ -44,16 +45,29 @@ PATCH_COLORS = [PALETTE[name] for name in ("orange", "sky_blue", "green", "purpl
 _POINTS_PER_UNIT = 42.0
 
 
-def _text(ax, bounds, x, y, text, fontsize=11, ha="center", va="center", **kwargs):
-    """ax.text, and append an estimate of the text's extent (x0, x1, y0, y1) to bounds."""
+def _extent(text, fontsize, bold=False):
+    """An estimate of (width, height) of a text in data units; bold glyphs are wider."""
     lines = str(text).split("\n")
     plain = [re.sub(r"\\[a-zA-Z]+|[${}^_]", "", line) for line in lines]   # mathtext markup
-    width = 0.58 * fontsize * max(max(len(line) for line in plain), 1) / _POINTS_PER_UNIT
-    height = 1.25 * fontsize * len(lines) / _POINTS_PER_UNIT
+    em = 0.68 if bold else 0.58
+    return (em * fontsize * max(max(len(line) for line in plain), 1) / _POINTS_PER_UNIT,
+            1.25 * fontsize * len(lines) / _POINTS_PER_UNIT)
+
+
+def _text(ax, bounds, x, y, text, fontsize=MIN_FONT_PT, ha="center", va="center", **kwargs):
+    """ax.text, and append an estimate of the text's extent (x0, x1, y0, y1) to bounds."""
+    width, height = _extent(text, fontsize, kwargs.get("fontweight") == "bold")
     x0 = x - {"left": 0, "center": width / 2, "right": width}[ha]
     y0 = y - {"bottom": 0, "center": height / 2, "baseline": 0, "top": height}[va]
     bounds.append((x0, x0 + width, y0, y0 + height))
     return ax.text(x, y, text, fontsize=fontsize, ha=ha, va=va, **kwargs)
+
+
+def _clearance(text, fontsize, normal, gap):
+    """How far from an edge (unit normal `normal`) to centre its bold label so that the label's
+    box keeps `gap` from it: along a sloped edge a corner of the box comes nearest."""
+    width, height = _extent(text, fontsize, bold=True)
+    return gap + width / 2 * abs(normal[0]) + height / 2 * abs(normal[1])
 
 
 def _fit_limits(ax, bounds, xpad=0.1, ypad=0.1):
@@ -145,10 +159,11 @@ def draw_network(layers, weights=None, biases=None, *, ax=None, layer_labels=Non
             ax.add_patch(Circle((x, y), radius, facecolor=node_colors[k], edgecolor="black",
                                 linewidth=1.2, zorder=3))
             if unit_labels[k][i]:
-                ax.text(x, y, unit_labels[k][i], ha="center", va="center", fontsize=10.5, zorder=4)
+                ax.text(x, y, unit_labels[k][i], ha="center", va="center", fontsize=MIN_FONT_PT,
+                        zorder=4)
             if biases is not None and k > 0:
                 _text(ax, bounds, x, y - radius - 0.05, _label(biases[k - 1][i], "b = {:g}"),
-                      fontsize=10, va="top")
+                      va="top")
     if layer_labels is not None:
         below = bottom - (0.4 if biases is not None else 0.0) - 0.25
         for k, text in enumerate(layer_labels):
@@ -200,6 +215,7 @@ def draw_graph(nodes, edges, *, ax=None, title=None, notes_below=None, notes_abo
             raise ValueError(f"draw_graph expected notes for the nodes {list(nodes)}, "
                              f"got notes for {sorted(unknown)}")
     bounds, outlines = [], {}   # outlines: the patch an edge is clipped at, per operation
+    half_heights = {}           # of the boxes, from their centre to their top or bottom
     for name, (x, y, label, kind) in nodes.items():
         bounds.append((x, x, y, y))
         if kind == "op":
@@ -211,6 +227,9 @@ def draw_graph(nodes, edges, *, ax=None, title=None, notes_below=None, notes_abo
             box = dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor="black", linewidth=1.8)
             text = _text(ax, bounds, x, y, label, fontsize=op_fontsize, zorder=4, bbox=box)
             outlines[name] = text.get_bbox_patch()
+            # a label of two lines makes a box taller than a circle: notes keep clear of it
+            half_heights[name] = max(radius, _extent(label, op_fontsize)[1] / 2
+                                     + 0.4 * op_fontsize / _POINTS_PER_UNIT)
         else:
             (dx, dy), ha, va = _LABEL_PLACES[kind]
             _text(ax, bounds, x + dx, y + dy, label, ha=ha, va=va)
@@ -232,18 +251,21 @@ def draw_graph(nodes, edges, *, ax=None, title=None, notes_below=None, notes_abo
         end = p1 - u * (radius if target in outlines else 0.0)
         middle = (start + end) / 2
         if forward_text is not None:
-            _text(ax, bounds, *(middle + 0.27 * normal), forward_text, color=FORWARD_COLOR, **labels)
-        if backward_text is not None:
+            away = _clearance(forward_text, edge_fontsize, normal, gap=0.1)
+            _text(ax, bounds, *(middle + away * normal), forward_text, color=FORWARD_COLOR,
+                  **labels)
+        if backward_text is not None:   # its arrow 0.18 under the edge, the label under that
             _arrow(ax, end - 0.18 * normal - 0.15 * (end - start),
                    start - 0.18 * normal + 0.15 * (end - start), color=BACKWARD_COLOR,
                    linewidth=1.2, head=11)
-            _text(ax, bounds, *(middle - 0.47 * normal), backward_text, color=BACKWARD_COLOR,
+            away = _clearance(backward_text, edge_fontsize, normal, gap=0.3)
+            _text(ax, bounds, *(middle - away * normal), backward_text, color=BACKWARD_COLOR,
                   **labels)
     for notes, sign, gap, va in ((notes_below, -1, 0.45, "top"), (notes_above, 1, 0.12, "bottom")):
         for name, text in (notes or {}).items():
             x, y, _, kind = nodes[name]
-            offset = (radius if kind in ("op", "box") else 0.12) + gap
-            _text(ax, bounds, x, y + sign * offset, text, fontsize=10, va=va, color=notes_color)
+            offset = half_heights.get(name, radius if kind == "op" else 0.12) + gap
+            _text(ax, bounds, x, y + sign * offset, text, va=va, color=notes_color)
     _fit_limits(ax, bounds)
     if title:
         ax.set_title(title)
@@ -264,8 +286,8 @@ def draw_matrix(name, shape, *, ax=None, xy=(0.0, 0.0), color=PALETTE["sky_blue"
     name: a str ("X", "W$^\\top$"). shape: (rows, cols), or (n,) for a vector, drawn as
     one row. xy: the top-left corner. color: one colour, or an array (rows, cols) of
     colours (to pick out cells, such as the patch of an image that im2col copies).
-    values: optional (rows, cols) numbers (or str) written in the cells.
-    cell: the side of a cell in data units. Returns the Axes.
+    values: optional (rows, cols) numbers (or str) written in the cells, at MIN_FONT_PT:
+    a cell of 0.45 holds two digits. cell: the side of a cell in data units. Returns the Axes.
     """
     _, ax = _new_axes(ax)
     shape = _matrix_shape(shape, "draw_matrix")
@@ -284,13 +306,13 @@ def draw_matrix(name, shape, *, ax=None, xy=(0.0, 0.0), color=PALETTE["sky_blue"
                                    facecolor=colors[i][j], edgecolor="white", linewidth=1.2))
             if values is not None:
                 ax.text(x + (j + 0.5) * cell, y - (i + 0.5) * cell, _label(values[i][j]),
-                        ha="center", va="center", fontsize=9)
+                        ha="center", va="center", fontsize=MIN_FONT_PT)
     bounds = [(x, x + cols * cell, y - rows * cell, y)]
     _text(ax, bounds, x + cols * cell / 2, y + 0.12, name, fontsize=12, va="bottom")
     if show_shape:
         _text(ax, bounds, x + cols * cell / 2, y - rows * cell - 0.1,
               f"({shape[0]},)" if len(shape) == 1 else f"({rows}, {cols})",
-              fontsize=10, va="top", color=GREYS["dark"])
+              va="top", color=GREYS["dark"])
     x0, x1, y0, y1 = np.array(bounds).T
     ax.update_datalim([(x0.min(), y0.min()), (x1.max(), y1.max())])
     ax.autoscale_view()
@@ -332,7 +354,7 @@ def _window_starts(size, kernel, stride):
 
 
 def draw_im2col(height=4, width=4, kernel_size=3, stride=1, padding=0, *, filters=2, ax=None,
-                cell=0.32):
+                cell=0.45):
     """Draw im2col on one single-channel image, and the product that finishes the convolution.
 
     Left: a copy of the image (pixels numbered 1, 2, ... in reading order, zero padding in
@@ -345,7 +367,7 @@ def draw_im2col(height=4, width=4, kernel_size=3, stride=1, padding=0, *, filter
     height, width: of the image; kernel_size, stride, padding: ints, as Conv2D takes them.
     The output may have at most len(PATCH_COLORS) = 6 pixels (one colour each); a size that
     is not whole raises the ValueError of ``scratchdl.conv.output_size``. cell: the side
-    of a matrix cell in data units. Returns the Axes.
+    of a matrix cell in data units (0.45 holds a two-digit pixel number). Returns the Axes.
     """
     _, ax = _new_axes(ax)
     for name, value, minimum in (("height", height, 1), ("width", width, 1),
@@ -410,11 +432,11 @@ def draw_im2col(height=4, width=4, kernel_size=3, stride=1, padding=0, *, filter
     bounds.append((x_w, x_col + len(patches) * cell, y_out - filters * cell, y_out + 0.4))
     note_x = x_col + len(patches) * cell + 0.15
     _text(ax, bounds, note_x, y_out - filters * cell / 2,
-          "out = W @ col\none column per\noutput pixel", fontsize=10, ha="left",
+          "out = W @ col\none column per\noutput pixel", ha="left",
           color=GREYS["dark"])
     bounds.append((note_x, note_x + 2.4, y_out, y_out))   # the estimate runs short for this font
     _text(ax, bounds, x_w + k * k * cell / 2, y_out - filters * cell - 0.1,
-          "one row per filter", fontsize=10, va="top", color=GREYS["dark"])
+          "one row per filter", va="top", color=GREYS["dark"])
     _fit_limits(ax, bounds)
     return ax
 

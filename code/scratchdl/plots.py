@@ -36,6 +36,10 @@ GREYS = {
 }
 
 MIN_FONT_PT = 11
+# The page shows a figure at its natural size (100 dpi: 100 pixels per inch) up to about
+# 750 pixels, and scales a wider one down, its text with it: a 10-inch figure shows 11 pt
+# text at 8 pt. A static figure is at most this wide, so its text is shown at full size.
+PAGE_WIDTH_IN = 7.5
 
 STYLE = {
     # opaque white everywhere: a transparent figure turns black-on-black in dark mode
@@ -45,10 +49,10 @@ STYLE = {
     "savefig.transparent": False,
     "figure.dpi": 100,
     "savefig.dpi": 100,
-    "figure.figsize": (8, 4),
+    "figure.figsize": (PAGE_WIDTH_IN, PAGE_WIDTH_IN / 2),
     "axes.prop_cycle": mpl.cycler(color=COLOR_CYCLE),
-    # sizes chosen so an 8-inch figure is readable when scaled to the page width: nothing
-    # under MIN_FONT_PT (interactive figures raise any smaller text a chapter sets to it)
+    # nothing under MIN_FONT_PT, in a figure no wider than the page (interactive figures
+    # raise any smaller text a chapter sets to it)
     "font.size": 12,
     "axes.titlesize": 13,
     "axes.labelsize": 12,
@@ -85,13 +89,14 @@ def _new_axes(ax, figsize=None):
     return fig, ax
 
 
-def image_grid(images, labels=None, predictions=None, ncols=10, cmap="gray_r", size=1.0):
+def image_grid(images, labels=None, predictions=None, ncols=10, cmap="gray_r", size=None):
     """Show images in a grid, with their labels and predictions as titles.
 
     images: (N, H, W), or (N, H*W) for square images (MNIST's (N, 784)).
-    labels, predictions: (N,) integers, optional. A title reads "7" for a label alone,
-    and "pred 1 (true 7)" in the highlight colour where a prediction is wrong.
-    size: inches per image. Returns the Figure.
+    labels, predictions: (N,) integers, optional. A title reads "7" for a label alone or a
+    right prediction; where a prediction is wrong it reads "1" over "(true 7)", in the
+    highlight colour. size: inches per image; by default the grid is as wide as the
+    page (PAGE_WIDTH_IN / ncols). Returns the Figure.
     """
     images = np.asarray(images)
     if images.ndim == 2:
@@ -108,21 +113,27 @@ def image_grid(images, labels=None, predictions=None, ncols=10, cmap="gray_r", s
             raise ValueError(f"image_grid expected {name} of shape ({n},), got {np.shape(values)}")
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
+    size = PAGE_WIDTH_IN / ncols if size is None else size
+    wrong = np.zeros(n, dtype=bool)
+    if predictions is not None and labels is not None:
+        wrong = np.asarray(predictions) != np.asarray(labels)
+    # two lines where a mistake is named: one line of "1 (true 7)" is wider than an image
+    titles = predictions if predictions is not None else labels   # where nothing is wrong
+    title_lines = 2 if wrong.any() else int(titles is not None)
+    row_height = size + title_lines * 1.3 * MIN_FONT_PT / 72 + 0.05
     with mpl.rc_context(STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.25),
+        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, row_height * nrows),
                                  squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
         ax.imshow(images[i], cmap=cmap)
-        if predictions is not None:
-            wrong = labels is not None and predictions[i] != labels[i]
-            title = f"{predictions[i]} (true {labels[i]})" if wrong else f"{predictions[i]}"
-            ax.set_title(title, color=HIGHLIGHT if wrong else "black", fontsize=10,
-                         fontweight="bold" if wrong else "normal")
-        elif labels is not None:
-            ax.set_title(f"{labels[i]}", fontsize=10)
+        if wrong[i]:
+            ax.set_title(f"{predictions[i]}\n(true {labels[i]})", color=HIGHLIGHT,
+                         fontsize=MIN_FONT_PT, linespacing=1.1)
+        elif titles is not None:
+            ax.set_title(f"{titles[i]}", fontsize=MIN_FONT_PT)
     fig.tight_layout()
     return fig
 
@@ -209,12 +220,12 @@ def activation_histograms(activations, fig=None, bins=30, range=(0, 1), titles=N
         raise ValueError(f"activation_histograms got {len(activations)} activations "
                          f"but {len(titles)} titles")
     n = len(activations)
-    if fig is None:
-        with mpl.rc_context(STYLE):
-            fig = plt.figure(figsize=(max(8, 2.2 * n), 3))
-    else:
-        fig.clear()
-    axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+    with mpl.rc_context(STYLE):   # the axes take their font sizes from it when they are made
+        if fig is None:
+            fig = plt.figure(figsize=(PAGE_WIDTH_IN, 3))
+        else:
+            fig.clear()
+        axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
     for i, (ax, a, title) in enumerate(zip(axes, activations, titles)):
         ax.hist(np.ravel(a), bins=bins, range=range, color=COLOR_CYCLE[0])
         ax.set_title(title)

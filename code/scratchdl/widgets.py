@@ -118,7 +118,10 @@ def _enforce_min_font(fig, minimum=None):
 FRAME_BUDGET_BYTES = 32_000
 # The frames of one player, as base64 in the page. A page must stay under 3 MB (checked by
 # tests/test_site.py); a chapter holds about 1 MB of other figures, and a player of 64 busy
-# frames would take 2-3 MB at 2x, so such a player falls back to 1.5x (then 1x).
+# frames would take 2-3 MB at 2x, so such a player falls back to 1.5x (then 1x). A draw that
+# puts its axes at fixed places (fig.subplots_adjust) rarely needs to: fig.tight_layout moves
+# them whenever a tick label changes width, and then every pixel differs from the first frame
+# (chapter 3's 64 frames went from about 2.5 MB to 1.0 MB at 2x, only by fixing the layout).
 PLAYER_BUDGET_BYTES = 1_900_000
 
 
@@ -243,7 +246,9 @@ def interactive_figure(draw, *, figsize=(8, 4), alt=None, title=None, **controls
     figsize: (width, height) in inches. alt: alt text of the website's frames, a format
     string over the control names, e.g. "Perceptron with w1={w1}". title: a caption.
     controls: name=Slider(...) | LogSlider(...) | Dropdown(...) | Checkbox(...).
-    The product of the controls' static value counts must be at most 64.
+    The product of the controls' static value counts must be at most 64. A draw that lays
+    its axes out with fig.subplots_adjust, not fig.tight_layout, keeps the website's frames
+    small (see PLAYER_BUDGET_BYTES).
     """
     return InteractiveFigure(draw, figsize=figsize, alt=alt, title=title, **controls)
 

@@ -17,7 +17,7 @@ from scratchdl.conv import im2col  # noqa: E402
 from scratchdl.diagrams import (BACKWARD_COLOR, FORWARD_COLOR, NODE_FILL,  # noqa: E402
                                 PATCH_COLORS, draw_equation, draw_graph, draw_im2col,
                                 draw_matrix, draw_network, draw_windows)
-from scratchdl.plots import GREYS, PALETTE  # noqa: E402
+from scratchdl.plots import GREYS, MIN_FONT_PT, PALETTE  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -179,6 +179,80 @@ def test_graph_limits_hold_every_label():
     assert_texts_inside(fig, ax)
 
 
+# the apples-and-oranges receipt of chapter 4: two sloped edges meet at the add node
+FRUIT_NODES = {"apple_price": (0, 4.4, "apple price", "in"),
+               "apple_count": (1.6, 2.9, "apple count", "below"),
+               "orange_price": (0, 1.5, "orange price", "in"),
+               "orange_count": (1.6, 0.0, "orange count", "below"),
+               "mul_apple": (3.2, 4.4, "×", "op"), "mul_orange": (3.2, 1.5, "×", "op"),
+               "add": (6.2, 2.95, "+", "op"), "tax": (8.7, 1.0, "tax", "below"),
+               "mul_tax": (9.4, 2.95, "×", "op"), "total": (12.0, 2.95, "total", "out")}
+FRUIT_EDGES = [("apple_count", "mul_apple", "2", "110"), ("apple_price", "mul_apple", "100", "2.2"),
+               ("orange_price", "mul_orange", "150", "3.3"), ("orange_count", "mul_orange", "3", "165"),
+               ("mul_apple", "add", "200", "1.1"), ("mul_orange", "add", "450", "1.1"),
+               ("add", "mul_tax", "650", "1.1"), ("tax", "mul_tax", "1.1", "650"),
+               ("mul_tax", "total", "715", "1")]
+
+
+def test_graph_labels_on_sloped_edges_keep_clear_of_their_arrows():
+    """Along a sloped edge a corner of the label comes nearest to it: every label stays
+    wholly on its side, the forward value above the edge, the derivative under its arrow."""
+    fig, ax = plt.subplots(figsize=(10, 3.7))   # the size of chapter 4's receipt player
+    draw_graph(FRUIT_NODES, FRUIT_EDGES, ax=ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    to_px = ax.transData.transform
+    backward_arrows = [a for a in patches(ax, FancyArrowPatch)
+                       if same_color(a.get_edgecolor(), BACKWARD_COLOR)]
+    for (source, target, forward, backward), arrow in zip(FRUIT_EDGES, backward_arrows):
+        p0, p1 = to_px(FRUIT_NODES[source][:2]), to_px(FRUIT_NODES[target][:2])
+        u = (p1 - p0) / np.linalg.norm(p1 - p0)
+        up = np.array([-u[1], u[0]])
+        if up[1] < 0:
+            up = -up                                  # "above": up, as draw_graph says
+        label = next(t for t in ax.texts if t.get_text() == forward
+                     and same_color(t.get_color(), FORWARD_COLOR)
+                     and abs((to_px(t.get_position()) - (p0 + p1) / 2) @ u) < 80)
+        box = label.get_bbox_patch().get_window_extent()
+        corners = np.array([(box.x0, box.y0), (box.x0, box.y1), (box.x1, box.y0), (box.x1, box.y1)])
+        assert ((corners - p0) @ up).min() > 0, f"{forward} touches the edge {source} -> {target}"
+        start = arrow._get_path_in_displaycoord()[0][0].vertices[0]
+        label = min((t for t in ax.texts if t.get_text() == backward
+                     and same_color(t.get_color(), BACKWARD_COLOR)),
+                    key=lambda t: np.linalg.norm(to_px(t.get_position()) - (p0 + p1) / 2))
+        box = label.get_bbox_patch().get_window_extent()
+        corners = np.array([(box.x0, box.y0), (box.x0, box.y1), (box.x1, box.y0), (box.x1, box.y1)])
+        assert ((corners - start) @ up).max() < 0, f"{backward} touches its arrow {source} -> {target}"
+
+
+def test_graph_notes_keep_clear_of_a_two_line_box():
+    fig, ax = plt.subplots(figsize=(2.6, 1.6))   # about 40 points per unit, as labels are sized
+    nodes = {"a": (0, 0, "a", "in"), "box": (3, 0, "square,\nmean", "box")}
+    draw_graph(nodes, [("a", "box", None, None)], ax=ax,
+               notes_above={"box": "above"}, notes_below={"box": "below"})
+    fig.tight_layout()
+    fig.canvas.draw()
+    box = next(t for t in ax.texts if t.get_text() == "square,\nmean").get_bbox_patch()
+    extent = box.get_window_extent()
+    above = next(t for t in ax.texts if t.get_text() == "above").get_window_extent()
+    below = next(t for t in ax.texts if t.get_text() == "below").get_window_extent()
+    assert above.y0 >= extent.y1 and below.y1 <= extent.y0
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: draw_network([["x1", "x2"], ["y"]], weights=[np.ones((2, 1))], biases=[np.zeros(1)],
+                         layer_labels=["x", "y"], bundle_labels=["W"]),
+    lambda: draw_graph(RECEIPT_NODES, RECEIPT_EDGES, notes_below={"mul": "local"},
+                       notes_above={"mul_tax": "2"}),
+    lambda: draw_matrix("X", (2, 2), values=[[1, 2], [3, 4]]),
+    lambda: draw_im2col(),
+    lambda: draw_windows(5, 5, 3),
+])
+def test_no_text_under_the_minimum(draw):
+    ax = draw()
+    assert min(t.get_fontsize() for t in ax.texts) >= MIN_FONT_PT
+
+
 @pytest.mark.parametrize("nodes, edges, kwargs, message", [
     ({"a": (0, 0, "a", "circle")}, [], {}, r"kind one of \('op', 'box'"),
     ({"a": (0, 0, "a")}, [], {}, r"\(x, y, label, kind\)"),
@@ -265,7 +339,10 @@ def test_everything_public_is_listed():
                                      "draw_im2col", "draw_windows"}
 
 
-def cell_grid(ax, x0, y0, rows, cols, cell=0.32):
+IM2COL_CELL = 0.45   # draw_im2col's default cell side
+
+
+def cell_grid(ax, x0, y0, rows, cols, cell=IM2COL_CELL):
     """{(i, j): (rectangle, text)} of the matrix drawn with its top-left corner at (x0, y0)."""
     found = {}
     for r in patches(ax, Rectangle):
@@ -282,12 +359,12 @@ def column_matrix(ax, name):
     title = next(t for t in ax.texts if t.get_text().startswith(name))
     rows, cols = (int(v) for v in title.get_text()[len(name) + 2:-1].split(", "))
     x_centre, y_top = title.get_position()
-    x0, y0 = x_centre - cols * 0.32 / 2, y_top - 0.12
+    x0, y0 = x_centre - cols * IM2COL_CELL / 2, y_top - 0.12
     cells = cell_grid(ax, x0, y0, rows, cols)
     numbers = {}
     for t in ax.texts:
         x, y = t.get_position()
-        j, i = (x - x0) / 0.32 - 0.5, (y0 - y) / 0.32 - 0.5
+        j, i = (x - x0) / IM2COL_CELL - 0.5, (y0 - y) / IM2COL_CELL - 0.5
         if np.isclose(j, round(j)) and np.isclose(i, round(i)) and (round(i), round(j)) in cells:
             numbers[round(i), round(j)] = int(t.get_text())
     return rows, cols, cells, numbers
@@ -319,7 +396,8 @@ def test_im2col_columns_hold_the_patches_of_the_package(height, width, kernel, s
 
 
 def test_im2col_labels_fit_inside_the_axes():
-    fig, ax = plt.subplots(figsize=(8, 4))
+    # as tall as the diagram needs at about 42 points per unit, the scale labels are sized at
+    fig, ax = plt.subplots(figsize=(8, 5))
     draw_im2col(3, 3, 3, stride=2, padding=1, ax=ax)
     assert_texts_inside(fig, ax)
 

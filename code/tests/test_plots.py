@@ -29,7 +29,7 @@ def test_use_style_sets_opaque_white_and_palette():
         assert is_opaque_white(rc["axes.facecolor"])
         assert is_opaque_white(rc["savefig.facecolor"])
         assert rc["figure.dpi"] == 100
-        assert tuple(rc["figure.figsize"]) == (8, 4)
+        assert tuple(rc["figure.figsize"]) == (plots.PAGE_WIDTH_IN, plots.PAGE_WIDTH_IN / 2)
         assert not rc["axes.spines.top"] and not rc["axes.spines.right"]
         cycle = [c.upper() for c in rc["axes.prop_cycle"].by_key()["color"]]
         assert set(cycle) == {c.upper() for c in plots.PALETTE.values()}
@@ -52,9 +52,37 @@ def test_image_grid_flat_images_and_highlighted_mistakes():
     assert is_opaque_white(fig.get_facecolor())
     wrong = fig.axes[3].title
     right = fig.axes[0].title
-    assert wrong.get_text() == "5 (true 3)"
+    assert wrong.get_text() == "5\n(true 3)"          # two lines: one is wider than an image
     assert mcolors.to_hex(wrong.get_color()).upper() == plots.HIGHLIGHT.upper()
     assert mcolors.to_hex(right.get_color()) == "#000000"
+
+
+def page_width_pixels(fig):
+    """Width of the PNG a notebook shows (bbox tight, at the figure's dpi)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return Image.open(io.BytesIO(buffer.getvalue())).width
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plots.image_grid(np.zeros((20, 28, 28)), labels=np.arange(20) % 10,
+                             predictions=(np.arange(20) + 1) % 10),
+    lambda: plots.image_grid(np.zeros((12, 28, 28)), labels=np.arange(12) % 10, ncols=6),
+    lambda: plots.activation_histograms([np.zeros(10)] * 6),
+    lambda: plots.loss_curve([3.0, 2.0, 1.0]).figure,
+])
+def test_figures_fit_the_page_with_no_text_under_the_minimum(draw):
+    """A figure no wider than the page is shown at its natural size, so its text is too."""
+    from matplotlib.text import Text
+
+    fig = draw()
+    assert page_width_pixels(fig) <= plots.PAGE_WIDTH_IN * fig.dpi
+    shown = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    assert min(t.get_fontsize() for t in shown) >= plots.MIN_FONT_PT
 
 
 def test_image_grid_rejects_bad_shapes():

@@ -343,3 +343,32 @@ def test_a_heavy_player_falls_back_to_a_lower_resolution(monkeypatch):
     first = decode(re.search(r'<img class="sdl-first" src="([^"]+)"', page).group(1))
     assert first.size == (8 * widgets.DISPLAY_DPI, 4 * widgets.DISPLAY_DPI)
     assert 'width="640" height="320"' in page
+
+
+def test_a_fixed_layout_keeps_the_frames_small(monkeypatch):
+    """tight_layout moves the axes when a tick label changes width, so every pixel of a frame
+    differs from the first; axes at fixed places leave only the curve and its labels."""
+    monkeypatch.setenv("SCRATCHDL_STATIC_WIDGETS", "1")
+
+    def decay(fig, rate, fixed):
+        ax_map, ax = fig.subplots(1, 2)
+        grid = np.linspace(-2, 2, 100)
+        ax_map.contour(grid, grid, grid[:, None] ** 2 + grid ** 2, levels=20)   # the same map
+        steps = np.arange(40)
+        ax.semilogy(steps, 10.0 * rate ** steps)   # from 10 down to 10^-1 ... 10^-39
+        ax.set(xlabel="step", ylabel="f (log scale)", title=f"rate {rate:g}")
+        if fixed:
+            fig.subplots_adjust(left=0.1, right=0.97, bottom=0.2, top=0.85, wspace=0.45)
+        else:
+            fig.tight_layout()
+
+    sizes = {}
+    for fixed in (False, True):
+        page = interactive_figure(decay, rate=Slider(0.05, 0.95, step=0.05, value=0.95,
+                                                     static=[0.05, 0.3, 0.6, 0.95]),
+                                  fixed=Checkbox(fixed, static=[fixed]), figsize=(8, 3)).static_html()
+        overlays = player_data(page)["overlays"][1:]
+        sizes[fixed] = sum(len(uri) for uri in overlays)
+        if fixed:
+            assert all(decode(uri).info.get("transparency") is not None for uri in overlays)
+    assert sizes[True] < 0.6 * sizes[False], sizes
