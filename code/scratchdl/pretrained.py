@@ -222,8 +222,8 @@ register(Recipe(
 
 register(Recipe(
     name="char_lstm", filename="char_lstm.npz", epochs=char_model.CHAR_LSTM_EPOCHS,
-    description="chapter 10: character LSTM (embedding 64, 512 units), Adam 2e-3 with cosine decay to 1e-4, "
-                "batches of 64 x 100 characters, clipping at norm 5, seed 0",
+    description="chapter 10: character LSTM (embedding 64, 512 units, dropout 0.2), Adam 2e-3 with cosine "
+                "decay to 1e-4, batches of 64 x 100 characters, clipping at norm 5, seed 0",
     build=char_model.char_lstm_build, train=char_model.char_lstm_train, load=char_model.char_lstm_load))
 
 
