@@ -49,8 +49,8 @@ FILES = {
         size=8_400_754,
         recipe="python -m scratchdl.pretrained word2vec"),
     "char_lstm.npz": ShippedFile(
-        sha256="4467a5553600df38b176128d3657236bbc7ace97e26dc998e6e46c67b5784244",
-        size=4_927_280,
+        sha256="1834af681f613c510a0137e6801864be168b37ad0fe8d30430ceee8dd63d3041",
+        size=4_929_764,
         recipe="python -m scratchdl.pretrained char_lstm"),
     "imdb.jsonl.xz": ShippedFile(
         sha256="74906c1831372be65979ceb9eb29e911666a2ac6e75f2fab72e659341943866b",
