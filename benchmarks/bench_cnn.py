@@ -31,9 +31,6 @@ optional (a dev-only measuring stick, not a dependency of the book): without it 
 scratchdl runs.
 """
 import argparse
-import importlib.metadata
-import importlib.util
-import multiprocessing
 import os
 import platform
 import statistics
@@ -41,7 +38,7 @@ import time
 from itertools import cycle
 
 import numpy as np
-from threads import SCRATCHDL_MODES, PartTimer, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
+from threads import SCRATCHDL_MODES, PartTimer, frameworks, spread, start  # benchmarks/threads.py
 
 BATCH_SIZE = 100
 INFERENCE_BATCH = 1000
@@ -238,14 +235,9 @@ def profile_worker(connection):
 
 def run_profile(threads_list, steps, repeats, mode):
     """One process per thread count, taking turns (``repeats`` rounds of ``steps`` steps)."""
-    context = multiprocessing.get_context("spawn")
     workers, times = {}, {}
     for threads in threads_list:
-        set_scratchdl_threads(threads, mode)
-        parent, child = context.Pipe()
-        process = context.Process(target=profile_worker, args=(child,), daemon=True)
-        process.start()
-        workers[threads], times[threads] = (parent, process), {}
+        workers[threads], times[threads] = start(profile_worker, (), threads, mode), {}
     for turn in range(repeats):
         for threads, (parent, _) in workers.items():
             parent.send(steps)
@@ -286,25 +278,11 @@ def main():
         run_profile(args.threads, 20, args.repeats, args.scratchdl_threads)
         return
 
-    frameworks = ["scratchdl"]
-    # only look for torch here: importing it would start its thread pool in this process
-    if not args.no_torch and importlib.util.find_spec("torch") is not None:
-        frameworks.append("pytorch")
-        print(f"PyTorch {importlib.metadata.version('torch')}")
-    elif not args.no_torch:
-        print("PyTorch was not found: timing scratchdl only")
-
-    context = multiprocessing.get_context("spawn")
-    configs = [(threads, framework) for threads in args.threads for framework in frameworks]
-    workers = {}
-    for threads, framework in configs:
-        set_threads(threads)
-        if framework == "scratchdl":
-            set_scratchdl_threads(threads, args.scratchdl_threads)
-        parent, child = context.Pipe()
-        process = context.Process(target=worker, args=(child, framework, threads), daemon=True)
-        process.start()
-        workers[threads, framework] = (parent, process)
+    compared = frameworks(args.no_torch)
+    configs = [(threads, framework) for threads in args.threads for framework in compared]
+    workers = {(threads, framework): start(worker, (framework, threads), threads,
+                                           args.scratchdl_threads if framework == "scratchdl" else None)
+               for threads, framework in configs}
     sources = [parent.recv() for parent, _ in workers.values()]
     print(f"data: {sources[0]}")
     print(f"each configuration in its own process; {args.repeats} repeats, taking turns\n")
@@ -340,7 +318,7 @@ def main():
         print(f"{'threads':>9} {'scratchdl':>24} {'PyTorch':>24} {'scratchdl / PyTorch':>24}")
         for threads in args.threads:
             ours = [count * samples / s for s in seconds[name, (threads, "scratchdl")]]
-            if "pytorch" not in frameworks:
+            if "pytorch" not in compared:
                 print(f"{threads:9d} {spread(ours):>24} {'-':>24} {'-':>24}")
                 continue
             theirs = [count * samples / s for s in seconds[name, (threads, "pytorch")]]

@@ -28,16 +28,13 @@ per-repeat ratios (the method of bench_cnn.py and benchmarks/README.md). Without
 Shakespeare data file it times random text of the same alphabet and says so.
 """
 import argparse
-import importlib.metadata
-import importlib.util
-import multiprocessing
 import os
 import platform
 import statistics
 import time
 
 import numpy as np
-from threads import SCRATCHDL_MODES, PartTimer, set_scratchdl_threads, set_threads, spread  # benchmarks/threads.py
+from threads import SCRATCHDL_MODES, PartTimer, frameworks, set_threads, spread, start  # benchmarks/threads.py
 
 BATCH_SIZE = 64
 SEQ_LEN = 100
@@ -261,24 +258,11 @@ def main():
               f"({os.environ.get('OPENBLAS_NUM_THREADS', 'unset')} now)")
         profile(args.hidden, 10)
         return
-    frameworks = ["scratchdl"]
-    if not args.no_torch and importlib.util.find_spec("torch") is not None:
-        frameworks.append("pytorch")
-        print(f"PyTorch {importlib.metadata.version('torch')}")
-    elif not args.no_torch:
-        print("PyTorch was not found: timing scratchdl only")
-
-    context = multiprocessing.get_context("spawn")
-    configs = [(threads, framework) for threads in args.threads for framework in frameworks]
-    workers = {}
-    for config in configs:
-        set_threads(config[0])
-        if config[1] == "scratchdl":
-            set_scratchdl_threads(config[0], args.scratchdl_threads)
-        parent, child = context.Pipe()
-        process = context.Process(target=worker, args=(child, config[1], config[0], args.hidden), daemon=True)
-        process.start()
-        workers[config] = (parent, process)
+    compared = frameworks(args.no_torch)
+    configs = [(threads, framework) for threads in args.threads for framework in compared]
+    workers = {(threads, framework): start(worker, (framework, threads, args.hidden), threads,
+                                           args.scratchdl_threads if framework == "scratchdl" else None)
+               for threads, framework in configs}
     sources = [parent.recv() for parent, _ in workers.values()]
     print(f"data: {sources[0]}")
     print(f"char LSTM training step: embedding {EMBED_DIM}, LSTM {args.hidden}, batch {BATCH_SIZE} x "
@@ -302,7 +286,7 @@ def main():
     print(f"{'threads':>7} {'scratchdl chars/s':>24} {'PyTorch chars/s':>24} {'scratchdl / PyTorch':>22}")
     for threads in args.threads:
         ours = [chars / s for s in seconds[threads, "scratchdl"]]
-        if "pytorch" not in frameworks:
+        if "pytorch" not in compared:
             print(f"{threads:7d} {spread(ours):>24} {'-':>24} {'-':>22}")
             continue
         theirs = [chars / s for s in seconds[threads, "pytorch"]]

@@ -13,9 +13,6 @@ Data loading and evaluation are not timed. PyTorch is optional (a dev-only tool,
 dependency of the book): without it only scratchdl runs.
 """
 import argparse
-import importlib.metadata
-import importlib.util
-import multiprocessing
 import os
 import platform
 import statistics
@@ -24,7 +21,7 @@ import time
 import numpy as np
 from scratchdl.models import MLP
 from scratchdl.training import Trainer, minibatches
-from threads import set_threads, spread  # benchmarks/threads.py
+from threads import frameworks, spread, start  # benchmarks/threads.py
 
 BATCH_SIZE = 100
 LEARNING_RATE = 0.1
@@ -144,25 +141,11 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}; "
           f"load average {os.getloadavg()[0]:.2f} at the start")
 
-    frameworks = ["scratchdl"]
-    if not args.no_torch:
-        # only look for it here: importing torch would start its thread pool in this process
-        if importlib.util.find_spec("torch") is not None:
-            frameworks.append("pytorch")
-            print(f"PyTorch {importlib.metadata.version('torch')}, torch.set_num_threads = BLAS threads")
-        else:
-            print("PyTorch is not installed: timing scratchdl only")
+    compared = frameworks(args.no_torch)
     dtypes = ("float32", "float64")
-    configs = [(t, d, f) for t in args.threads for d in dtypes for f in frameworks]
-
-    context = multiprocessing.get_context("spawn")
-    workers = {}
-    for threads, dtype, framework in configs:
-        set_threads(threads)
-        parent, child = context.Pipe()
-        process = context.Process(target=worker, args=(child, framework, dtype, threads), daemon=True)
-        process.start()
-        workers[threads, dtype, framework] = (parent, process)
+    configs = [(t, d, f) for t in args.threads for d in dtypes for f in compared]
+    workers = {(threads, dtype, framework): start(worker, (framework, dtype, threads), threads)
+               for threads, dtype, framework in configs}
     source = [workers[c][0].recv() for c in configs][0]
     print(f"data: {source}")
     print("each configuration in its own process, the repeats taking turns")
@@ -187,7 +170,7 @@ def main():
         for threads in args.threads:
             ours = rates[threads, dtype, "scratchdl"]
             acc = f"{accuracy[threads, dtype, 'scratchdl']:.3f}"
-            if "pytorch" not in frameworks:
+            if "pytorch" not in compared:
                 print(f"{dtype:8} {threads:7d} {spread(ours):>28} {'-':>28} {'-':>22} {acc:>15}")
                 continue
             theirs = rates[threads, dtype, "pytorch"]

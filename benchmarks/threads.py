@@ -1,5 +1,9 @@
-"""What the speed benchmarks share: setting the thread count of the processes they start,
-timing the parts of a step, and reporting repeated measurements as 'median (min-max)'."""
+"""What the speed benchmarks share: finding the frameworks to compare, starting each
+configuration in a process of its own with its thread count, timing the parts of a step,
+and reporting repeated measurements as 'median (min-max)'."""
+import importlib.metadata
+import importlib.util
+import multiprocessing
 import os
 import statistics
 import time
@@ -25,6 +29,34 @@ def set_scratchdl_threads(threads, mode="workers"):
         raise ValueError(f"mode must be one of {SCRATCHDL_MODES}, got {mode!r}")
     set_threads(1 if mode == "workers" else threads)
     os.environ["SCRATCHDL_NUM_THREADS"] = str(threads if mode == "workers" else 1)
+
+
+def frameworks(no_torch):
+    """["scratchdl"], and "pytorch" when it is installed and not ruled out; says which. Only
+    looks for torch: importing it would start its thread pool in this process."""
+    found = ["scratchdl"]
+    if no_torch:
+        return found
+    if importlib.util.find_spec("torch") is not None:
+        found.append("pytorch")
+        print(f"PyTorch {importlib.metadata.version('torch')}")
+    else:
+        print("PyTorch was not found: timing scratchdl only")
+    return found
+
+
+def start(target, args, threads, scratchdl_mode=None):
+    """(pipe, process): ``target(child_pipe, *args)`` started with ``spawn`` after the thread
+    variables are set to ``threads`` (with ``scratchdl_mode``, for a scratchdl process: see
+    set_scratchdl_threads), so the new process loads its BLAS and OpenMP with them."""
+    set_threads(threads)
+    if scratchdl_mode is not None:
+        set_scratchdl_threads(threads, scratchdl_mode)
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=target, args=(child, *args), daemon=True)
+    process.start()
+    return parent, process
 
 
 def spread(values):

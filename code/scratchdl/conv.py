@@ -259,7 +259,8 @@ class MaxPool2D(_Pool2D):
     def forward(self, x, train=True):
         x = self._start(x)
         # allocated like the views, so they keep x's memory order (K order, as ufuncs do)
-        like_rows, like_out = self._along_w(x)[0], self._along_h(self._along_w(x)[0])[0]
+        like_rows = self._along_w(x)[0]
+        like_out = self._along_h(like_rows)[0]
         rows, self.w_index = np.empty_like(like_rows), np.empty_like(like_rows, dtype=np.uint8)
         out, self.h_index = np.empty_like(like_out), np.empty_like(like_out, dtype=np.uint8)
 
