@@ -1,7 +1,7 @@
 """Speed of scratchdl's character-level LSTM (scratchdl.recurrent, scratchdl.char_model) against PyTorch's nn.LSTM on the CPU.
 
-    python benchmarks/bench_lstm.py                  # 1 and 2 threads, 9 repeats each
-    python benchmarks/bench_lstm.py --hidden 512 --threads 2 --repeats 5
+    python benchmarks/bench_lstm.py                  # 1 and 2 threads, 9 repeats each, 512 units
+    python benchmarks/bench_lstm.py --hidden 256 --threads 2 --repeats 5
     python benchmarks/bench_lstm.py --profile        # where the time of one training step goes
     python benchmarks/bench_lstm.py --no-torch
 
@@ -236,9 +236,11 @@ PART = "    of which, alone: "
 
 
 def main():
+    from scratchdl.char_model import CHAR_LSTM_CONFIG
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--hidden", type=int, default=256, help="LSTM units (default 256)")
+    hidden = CHAR_LSTM_CONFIG["hidden"]
+    parser.add_argument("--hidden", type=int, default=hidden, help=f"LSTM units (default {hidden}, chapter 10's model)")
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=10, help="training steps per timed repeat")
     parser.add_argument("--profile", action="store_true", help="instead: time each part of a scratchdl step")

@@ -6,8 +6,9 @@ too. This module does the same for the layers that matter, with threads: numpy r
 Python's lock inside large operations, so threads working on disjoint slices of an array
 run at the same time.
 
-Every split is over an axis that no sum runs along (images of a batch, rows of a product's
-output, stretches of a parameter). Elementwise work (ReLU, pooling, copies, Adam) gives the
+Most splits are over an axis that no sum runs along (images of a batch, rows of a
+product's output, stretches of a parameter); the LSTM's weight gradients, which sum over
+its sequences, add one sum per worker. Elementwise work (ReLU, pooling, copies, Adam) gives the
 same numbers, bit for bit, with any number of workers. A matrix product split into pieces
 can differ in the last bit: OpenBLAS computes the edges of a matrix with other kernels,
 which round differently. OpenBLAS's own threads do the same (a product at two BLAS threads
@@ -25,7 +26,6 @@ matrix product on its own core, and OpenBLAS's idle threads (which keep polling 
 for a while after every product) do not compete with the workers for the cores.
 """
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from .utils import check_positive_int
@@ -78,40 +78,6 @@ def run(fn, n, size=None):
     finally:
         wait(futures)      # no piece may still be writing when this returns or raises
     return [first] + [f.result() for f in futures]
-
-
-def run_in_step(fn, n, size=None):
-    """Like run, for pieces that must wait for each other: fn(start, stop, barrier), where
-    ``barrier.wait()`` returns once every piece has reached it (a recurrence whose step t+1
-    needs every piece's step t). If one piece raises, the barrier breaks (the others get
-    threading.BrokenBarrierError) and the first error is raised here. A piece must not call
-    run or run_in_step itself: every piece needs a thread of its own at the same time."""
-    ranges = pieces(n, size)
-    barrier = threading.Barrier(len(ranges))
-
-    def piece(a, b):
-        try:
-            return fn(a, b, barrier)
-        except BaseException:
-            barrier.abort()
-            raise
-    errors, results = [], []
-    futures = [_pool.submit(piece, a, b) for a, b in ranges[1:]] if len(ranges) > 1 else []
-    try:
-        results.append(piece(*ranges[0]))
-    except BaseException as error:      # wait for the others before raising
-        errors.append(error)
-    wait(futures)
-    for f in futures:
-        if f.exception() is not None:
-            errors.append(f.exception())
-        else:
-            results.append(f.result())
-    # the error that broke the barrier first, not a BrokenBarrierError it caused
-    errors.sort(key=lambda e: isinstance(e, threading.BrokenBarrierError))
-    if errors:
-        raise errors[0]
-    return results
 
 
 def active(size):

@@ -27,9 +27,19 @@ matrix product before the loop; each step then costs one product h_{t-1} @ Wh fo
 gates and a few elementwise passes into preallocated buffers. backward() keeps every
 step's gate gradients and gets dWx, dWh, db and dx from one product each after the loop;
 what does not depend on the gradient flowing back is computed for all steps at once. With
-several workers (scratchdl.parallel) each takes a share of the hidden units.
+several workers (scratchdl.parallel) the LSTM gives each a share of the sequences of the
+batch: sequences do not interact, so each worker runs the whole recurrence of its own
+without waiting for the others (only the weights' gradients sum over all of them).
+
+**Memory.** A layer keeps the large arrays of one call (every step's gates, cell states,
+gradients: about 210 MB a training step for 512 units, batch 64, 100 steps) and writes
+the next call of the same shapes into them: touching fresh memory costs about as much as
+a pass of arithmetic over it. An array is reused only while nothing outside the layer
+holds it or a view of it, so ``cs``, ``tanh_c`` or ``dh_steps`` kept by a reader are never
+overwritten; the next call then gets new memory instead.
 """
 import math
+import sys
 
 import numpy as np
 
@@ -43,6 +53,49 @@ def _check_state(value, name, shape, dtype, owner):
     if value.shape != shape:
         raise ValueError(f"{owner} expected {name} of shape {shape} (N, H), got {value.shape}")
     return value.astype(dtype, copy=False)
+
+
+def _references_alone():
+    """What sys.getrefcount reports for an array only ``_Memory.take`` holds (calibrated
+    with the same pattern of references, so it follows the Python version)."""
+    kept = {"a": np.empty(0)}
+    old = kept.pop("a")
+    return sys.getrefcount(old)
+
+
+_ALONE = _references_alone()
+
+
+class _Memory:
+    """The arrays one method of a layer wrote into on its last call, for the next call."""
+
+    def __init__(self):
+        self.kept = {}
+
+    def call(self, method):
+        """take(name, shape, dtype) for a new call of ``method``: the last call's array of
+        that name if it has that shape and dtype and nothing else holds it, else a new
+        empty one. Arrays the new call does not take are let go."""
+        last = self.kept.get(method, {})
+        kept = self.kept[method] = {}
+
+        def take(name, shape, dtype):
+            old = last.pop(name, None)
+            if old is None or old.shape != shape or old.dtype != dtype or sys.getrefcount(old) > _ALONE:
+                old = np.empty(shape, dtype=dtype)
+            kept[name] = old
+            return old
+        return take
+
+    def __deepcopy__(self, memo):       # a copied layer starts with no memory of its own
+        return _Memory()
+
+
+def _forget(layer, *names):
+    """Drop the layer's references to the last call's arrays, so that call's memory can be
+    taken again (and backward() after a failed forward() says forward() is missing)."""
+    for name in names:
+        layer.__dict__.pop(name, None)
 
 
 class _Recurrent(Layer):
@@ -68,6 +121,7 @@ class _Recurrent(Layer):
                        "b": np.zeros(g * h, dtype=self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.carried = None        # the state a stateful layer passes to its next forward()
+        self._memory = _Memory()
 
     def reset_state(self):
         """Forget the carried state: the next forward() starts from zeros."""
@@ -126,7 +180,9 @@ class RNN(_Recurrent):
         H = self.hidden_size
         Wh = self.params["Wh"]
         (h_init,) = self._initial(n, (h0,))
-        hs = np.empty((T + 1, n, H), dtype=self.dtype)    # hs[t + 1] = h_t; hs[0] = h0
+        _forget(self, "xt", "hs")
+        take = self._memory.call("forward")
+        hs = take("hs", (T + 1, n, H), self.dtype)        # hs[t + 1] = h_t; hs[0] = h0
         hs[0] = h_init
         a = hs[1:].reshape(T * n, H)
         np.matmul(xt.reshape(T * n, -1), self.params["Wx"], out=a)   # every step's x_t Wx at once
@@ -148,8 +204,10 @@ class RNN(_Recurrent):
         T, n, H = hs.shape[0] - 1, hs.shape[1], self.hidden_size
         dout = self._check_dout(dout, (n, T, H)).transpose(1, 0, 2)
         WhT = self.params["Wh"].T
-        dh = np.empty((T, n, H), dtype=self.dtype)        # d loss / d h_t, every path
-        da = np.empty((T, n, H), dtype=self.dtype)        # d loss / d (pre-activation at t)
+        _forget(self, "dh_steps")
+        take = self._memory.call("backward")
+        dh = take("dh", (T, n, H), self.dtype)            # d loss / d h_t, every path
+        da = take("da", (T, n, H), self.dtype)            # d loss / d (pre-activation at t)
         dh_next = np.zeros((n, H), dtype=self.dtype)
         for t in range(T - 1, -1, -1):
             np.add(dout[t], dh_next, out=dh[t])
@@ -201,127 +259,116 @@ class LSTM(RNN):
         self.forget_bias = float(forget_bias)
         self.params["b"][self.hidden_size:2 * self.hidden_size] = self.forget_bias
 
-    def _gate_order(self, units):
-        """The order of the 4H gate columns inside forward and backward: for each worker's
-        share of hidden units J (scratchdl.parallel), [i_J, f_J, o_J, g_J], so a worker's
-        gates are one block of columns. With one worker this is (i, f, o, g) unchanged."""
-        H = self.hidden_size
-        return np.concatenate([np.arange(k * H + j0, k * H + j1) for j0, j1 in units for k in range(4)])
-
     def forward(self, x, train=True, h0=None, c0=None):
         xt = self._input(x)
         T, n, _ = xt.shape
         H = self.hidden_size
         h_init, c_init = self._initial(n, (h0, c0))
-        # Workers (scratchdl.parallel) take a share of the hidden units each, all four gates
-        # of those units, in arrays of their own (contiguous: numpy is twice as slow on
-        # column slices): every step, each computes its units' h_t from the whole h_{t-1},
-        # then waits for the others. With one worker, one share holds everything.
-        units = parallel.pieces(H, T * n * 4 * H)
-        order = self._gate_order(units)
+        _forget(self, "xt", "hs", "cs", "tanh_c", "shares")
+        take = self._memory.call("forward")
         # sigma(z) = (1 + tanh(z / 2)) / 2: with the sigmoid gates' columns of the weights
         # halved, one tanh over all four gates gives tanh(z / 2) for them and tanh(z) for g
         half = np.ones(4 * H, dtype=self.dtype)
         half[:3 * H] = 0.5
-        half = half[order]
-        Wx, Wh, b = self.params["Wx"][:, order] * half, self.params["Wh"][:, order] * half, self.params["b"][order] * half
-        x2 = xt.reshape(T * n, -1)
-        hs = np.empty((T + 1, n, H), dtype=self.dtype)      # hs[t + 1] = h_t; hs[0] = h0
-        hs[0] = h_init
+        Wx, Wh, b = (self.params[k] * half for k in ("Wx", "Wh", "b"))
+        # Workers (scratchdl.parallel) take a share of the sequences each (rows r0..r1-1 of
+        # the batch), in arrays of their own; with one worker, one share holds everything.
+        groups = parallel.pieces(n, T * n * 4 * H)
+        out = None if len(groups) == 1 else np.empty((n, T, H), dtype=self.dtype)
         shares = {}
 
-        def share(j0, j1, barrier):        # hidden units j0..j1-1
-            m, cols = j1 - j0, slice(4 * j0, 4 * j1)
-            gates = np.empty((T, n, 4 * m), dtype=self.dtype)   # pre-activations, then gates
-            np.matmul(x2, Wx[:, cols], out=gates.reshape(T * n, 4 * m))   # every step's x_t Wx
-            gates += b[cols]
-            cs = np.empty((T + 1, n, m), dtype=self.dtype)
-            cs[0] = c_init[:, j0:j1]
-            tanh_c = np.empty((T, n, m), dtype=self.dtype)
-            W = np.ascontiguousarray(Wh[:, cols])
-            tmp = np.empty((n, 4 * m), dtype=self.dtype)
+        def share(r0, r1):
+            k = r1 - r0
+            x2 = xt.reshape(T * n, -1) if k == n else xt[:, r0:r1].reshape(T * k, -1)
+            gates = take(f"gates{r0}", (T, k, 4 * H), self.dtype)    # pre-activations, then gates
+            np.matmul(x2, Wx, out=gates.reshape(T * k, 4 * H))         # every step's x_t Wx
+            gates += b
+            hs = take(f"hs{r0}", (T + 1, k, H), self.dtype)           # hs[t + 1] = h_t; hs[0] = h0
+            hs[0] = h_init[r0:r1]
+            cs = take(f"cs{r0}", (T + 1, k, H), self.dtype)
+            cs[0] = c_init[r0:r1]
+            tanh_c = take(f"tanh_c{r0}", (T, k, H), self.dtype)
+            tmp = np.empty((k, 4 * H), dtype=self.dtype)
             for t in range(T):
                 a = gates[t]
-                np.matmul(hs[t], W, out=tmp)                # all four gates in one product
+                np.matmul(hs[t], Wh, out=tmp)               # all four gates in one product
                 a += tmp
                 np.tanh(a, out=a)
-                s = a[:, :3 * m]                            # i, f, o = (1 + tanh(z / 2)) / 2
+                s = a[:, :3 * H]                            # i, f, o = (1 + tanh(z / 2)) / 2
                 s *= 0.5
                 s += 0.5
-                g = a[:, 3 * m:]
+                g = a[:, 3 * H:]
                 c = cs[t + 1]
-                np.multiply(a[:, m:2 * m], cs[t], out=c)    # f * c_{t-1}
-                ig = tmp[:, :m]
-                np.multiply(a[:, :m], g, out=ig)            # + i * g
+                np.multiply(a[:, H:2 * H], cs[t], out=c)    # f * c_{t-1}
+                ig = tmp[:, :H]
+                np.multiply(a[:, :H], g, out=ig)            # + i * g
                 c += ig
                 np.tanh(c, out=tanh_c[t])
-                np.multiply(a[:, 2 * m:3 * m], tanh_c[t], out=hs[t + 1, :, j0:j1])   # h = o tanh(c)
-                barrier.wait()                              # h_t whole before step t + 1
-            shares[j0] = (gates, cs, tanh_c)
-        parallel.run_in_step(share, H, T * n * 4 * H)
-        self.shares = [shares[j0] for j0, _ in units]
-        self.units, self.order, self.xt, self.hs = units, order, xt, hs
-        # the cell states and tanh(c) of every step, (T + 1, N, H) and (T, N, H), for readers
-        self.cs, self.tanh_c = ((self.shares[0][1], self.shares[0][2]) if len(units) == 1 else
-                                (np.concatenate([v[1] for v in self.shares], axis=-1),
-                                 np.concatenate([v[2] for v in self.shares], axis=-1)))
-        self.h_final, self.c_final = hs[T].copy(), self.cs[T].copy()
+                np.multiply(a[:, 2 * H:3 * H], tanh_c[t], out=hs[t + 1])    # h = o tanh(c)
+            if out is not None:
+                out[r0:r1] = hs[1:].transpose(1, 0, 2)
+            shares[r0] = (x2, hs, gates, cs, tanh_c)
+        parallel.run(share, n, T * n * 4 * H)
+        self.shares = [shares[r0] for r0, _ in groups]
+        self.groups, self.xt = groups, xt
+        # h_t, the cell states and tanh(c) of every step, (T + 1, N, H), (T + 1, N, H) and
+        # (T, N, H), for readers and backward()
+        self.hs, self.cs, self.tanh_c = (self.shares[0][1:2] + self.shares[0][3:] if len(groups) == 1 else
+                                         [np.concatenate([v[i] for v in self.shares], axis=1) for i in (1, 3, 4)])
+        self.h_final, self.c_final = self.hs[T].copy(), self.cs[T].copy()
         if self.stateful:
             self.carried = (self.h_final.copy(), self.c_final.copy())
-        return np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+        return np.ascontiguousarray(self.hs[1:].transpose(1, 0, 2)) if out is None else out
 
     def backward(self, dout, input_grad=True):
         """dout: (N, T, H) -> dx: (N, T, D); fills grads, dh0, dc0 and dh_steps."""
         shares = self._cached("shares")
-        hs, units, order = self.hs, self.units, self.order
-        T, n, H = hs.shape[0] - 1, hs.shape[1], self.hidden_size
+        groups = self.groups
+        T, n, H = self.hs.shape[0] - 1, self.hs.shape[1], self.hidden_size
         dout = self._check_dout(dout, (n, T, H)).transpose(1, 0, 2)
-        WhT = self.params["Wh"][:, order].T                 # (4H, H), gates in forward's order
-        x2, h_prev = self.xt.reshape(T * n, -1), hs[:-1].reshape(T * n, H)
-        dh = np.empty((T, n, H), dtype=self.dtype)          # d loss / d h_t, every path
+        _forget(self, "dh_steps")
+        take = self._memory.call("backward")
+        WhT = np.ascontiguousarray(self.params["Wh"].T)     # (4H, H)
+        WxT = self.params["Wx"].T                           # (4H, D)
+        D = WxT.shape[1]
+        dh = take("dh", (T, n, H), self.dtype)              # d loss / d h_t, every path
         dh0, dc0 = np.empty((n, H), dtype=self.dtype), np.empty((n, H), dtype=self.dtype)
-        dWx, dWh = np.empty((x2.shape[1], 4 * H), dtype=self.dtype), np.empty((H, 4 * H), dtype=self.dtype)
-        db = np.empty(4 * H, dtype=self.dtype)
-        dshares = [np.empty_like(gates) for gates, _, _ in shares]    # d loss / d pre-activations
+        # each share's sums over its own sequences: the first straight into the gradients
+        sums = [(self.grads["Wx"], self.grads["Wh"], self.grads["b"])] + \
+            [(np.empty_like(self.grads["Wx"]), np.empty_like(self.grads["Wh"]), np.empty_like(self.grads["b"]))
+             for _ in groups[1:]]
+        dx = None
+        if input_grad:
+            dx = np.empty((T * n, D), dtype=self.dtype) if len(groups) == 1 else np.empty((n, T, D), dtype=self.dtype)
 
-        def share(j0, j1, barrier):        # the same hidden units as in forward
-            m, cols = j1 - j0, slice(4 * j0, 4 * j1)
-            k = units.index((j0, j1))
-            gates, cs, tanh_c = shares[k]
-            dgates = dshares[k]
-            # rows of Wh^T that carry every share's gates back to these units' h
-            Ws = [np.ascontiguousarray(WhT[4 * a:4 * b, j0:j1]) for a, b in units]
+        def share(r0, r1):
+            k = r1 - r0
+            x2, hs, gates, cs, tanh_c = shares[groups.index((r0, r1))]
+            dgates = take(f"dgates{r0}", gates.shape, self.dtype)     # d loss / d pre-activations
             # What does not depend on the gradient flowing back, for every step at once
             # (one pass each instead of one per step): o_t (1 - tanh(c_t)^2) = o_t - h_t
             # tanh(c_t); each sigmoid's s (1 - s); and i (1 - g^2), g's derivative times
             # i, written where dg goes.
-            o_dtanh = np.multiply(hs[1:, :, j0:j1], tanh_c)
-            np.subtract(gates[:, :, 2 * m:3 * m], o_dtanh, out=o_dtanh)
-            s_all = gates[:, :, :3 * m]
-            sd = np.subtract(1.0, s_all)
+            o_dtanh = np.multiply(hs[1:], tanh_c, out=take(f"o_dtanh{r0}", tanh_c.shape, self.dtype))
+            np.subtract(gates[:, :, 2 * H:3 * H], o_dtanh, out=o_dtanh)
+            s_all = gates[:, :, :3 * H]
+            sd = np.subtract(1.0, s_all, out=take(f"sd{r0}", s_all.shape, self.dtype))
             sd *= s_all
-            i_dg = dgates[:, :, 3 * m:]
-            np.multiply(gates[:, :, 3 * m:], gates[:, :, 3 * m:], out=i_dg)
+            i_dg = dgates[:, :, 3 * H:]
+            np.multiply(gates[:, :, 3 * H:], gates[:, :, 3 * H:], out=i_dg)
             np.subtract(1.0, i_dg, out=i_dg)
-            i_dg *= gates[:, :, :m]
-            dh_next = np.zeros((n, m), dtype=self.dtype)
-            dc = np.zeros((n, m), dtype=self.dtype)         # d loss / d c_t, carried backwards
-            tmp = np.empty((n, m), dtype=self.dtype)
-
-            def through_h(t):              # d loss / d h_t through h_{t+1}: every share's gates
-                np.matmul(dshares[0][t + 1], Ws[0], out=dh_next)
-                for other, W in zip(dshares[1:], Ws[1:]):
-                    np.matmul(other[t + 1], W, out=tmp)
-                    np.add(dh_next, tmp, out=dh_next)
+            i_dg *= gates[:, :, :H]
+            dh_next = np.zeros((k, H), dtype=self.dtype)
+            dc = np.zeros((k, H), dtype=self.dtype)         # d loss / d c_t, carried backwards
+            tmp = np.empty((k, H), dtype=self.dtype)
             for t in range(T - 1, -1, -1):
-                if t < T - 1:
-                    barrier.wait()                          # every share's gates at t + 1 done
-                    through_h(t)
+                if t < T - 1:                               # d loss / d h_t through h_{t+1}
+                    np.matmul(dgates[t + 1], WhT, out=dh_next)
                 a, da = gates[t], dgates[t]
-                f, g = a[:, m:2 * m], a[:, 3 * m:]
-                di, df, do, dg = da[:, :m], da[:, m:2 * m], da[:, 2 * m:3 * m], da[:, 3 * m:]
-                dht = dh[t, :, j0:j1]
-                np.add(dout[t, :, j0:j1], dh_next, out=dht)
+                f, g = a[:, H:2 * H], a[:, 3 * H:]
+                di, df, do, dg = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+                dht = dh[t, r0:r1]
+                np.add(dout[t, r0:r1], dh_next, out=dht)
                 # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2)
                 np.multiply(o_dtanh[t], dht, out=tmp)
                 dc += tmp
@@ -329,32 +376,33 @@ class LSTM(RNN):
                 np.multiply(dht, tanh_c[t], out=do)
                 np.multiply(dc, g, out=di)
                 np.multiply(dc, cs[t], out=df)
-                da[:, :3 * m] *= sd[t]
+                da[:, :3 * H] *= sd[t]
                 np.multiply(dc, dg, out=dg)                  # dg held i (1 - g^2)
                 dc *= f                                      # the additive path: c_{t-1} -> c_t
-            barrier.wait()
-            through_h(-1)                                    # d loss / d h0
-            dh0[:, j0:j1], dc0[:, j0:j1] = dh_next, dc
-            # this share's columns of dWx, dWh and db: sums over every step and sequence
-            rows = dgates.reshape(T * n, 4 * m)
-            np.matmul(x2.T, rows, out=dWx[:, cols])
-            np.matmul(h_prev.T, rows, out=dWh[:, cols])
-            db[cols] = np.sum(rows, axis=0)
-        parallel.run_in_step(share, H, T * n * 4 * H)
-        self.grads["Wx"][:, order], self.grads["Wh"][:, order], self.grads["b"][order] = dWx, dWh, db
+            np.matmul(dgates[0], WhT, out=dh_next)           # d loss / d h0
+            dh0[r0:r1], dc0[r0:r1] = dh_next, dc
+            # dWx, dWh and db: sums over every step of these sequences
+            rows = dgates.reshape(T * k, 4 * H)
+            dWx, dWh, db = sums[groups.index((r0, r1))]
+            np.matmul(x2.T, rows, out=dWx)
+            np.matmul(hs[:-1].reshape(T * k, H).T, rows, out=dWh)
+            np.sum(rows, axis=0, out=db)
+            if dx is None:
+                return
+            if k == n:
+                np.matmul(rows, WxT, out=dx)
+            else:
+                dx[r0:r1] = (rows @ WxT).reshape(T, k, D).transpose(1, 0, 2)
+        parallel.run(share, n, T * n * 4 * H)
+        for extra in sums[1:]:             # the other shares' sums, added in parallel stretches
+            for grad, part in zip(sums[0], extra):
+                flat, more = grad.reshape(-1), part.reshape(-1)
+                parallel.run(lambda a, b: np.add(flat[a:b], more[a:b], out=flat[a:b]), flat.size)
         self.dh0, self.dc0 = dh0, dc0
         self.dh_steps = dh.transpose(1, 0, 2)
-        if not input_grad:
+        if dx is None:
             return None
-        Wx = self.params["Wx"][:, order]
-        dx = np.empty((T * n, x2.shape[1]), dtype=self.dtype)
-
-        def rows(r0, r1):                  # dx = sum over shares of their gates' part
-            np.matmul(dshares[0].reshape(T * n, -1)[r0:r1], Wx[:, :4 * units[0][1]].T, out=dx[r0:r1])
-            for (j0, j1), dgates in list(zip(units, dshares))[1:]:
-                dx[r0:r1] += dgates.reshape(T * n, -1)[r0:r1] @ Wx[:, 4 * j0:4 * j1].T
-        parallel.run(rows, T * n, dx.size)
-        return dx.reshape(T, n, -1).transpose(1, 0, 2)
+        return dx.reshape(T, n, -1).transpose(1, 0, 2) if len(groups) == 1 else dx
 
     def __repr__(self):
         forget = "" if self.forget_bias == 1.0 else f", forget_bias={self.forget_bias:g}"

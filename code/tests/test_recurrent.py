@@ -156,6 +156,36 @@ def test_state_round_trip_and_decay(cls):
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
+def test_a_call_reuses_the_last_calls_memory_but_never_what_a_reader_holds(cls):
+    """Calls of the same shapes write into the arrays of the call before (fresh memory
+    costs a pass to touch), except those something outside the layer still refers to: the
+    states a reader kept, a view of them, or the output itself (a view of the layer's
+    states when there is one sequence or one step)."""
+    rng = np.random.default_rng(4)
+    layer = make(cls)
+    x = rng.standard_normal((3, 6, 3))
+    layer.backward(layer.forward(x))
+    layer.backward(layer.forward(x))
+    kept = {name: id(a) for method in layer._memory.kept.values() for name, a in method.items()}
+    layer.backward(layer.forward(x))
+    assert {name: id(a) for method in layer._memory.kept.values() for name, a in method.items()} == kept
+
+    held = {"hs": layer.hs, "dh_steps": layer.dh_steps, "cell view": getattr(layer, "cs", layer.hs)[1:, 0]}
+    copies = {name: a.copy() for name, a in held.items()}
+    layer.backward(layer.forward(2 * x))
+    for name, a in held.items():
+        np.testing.assert_array_equal(a, copies[name], err_msg=name)
+    assert layer.hs is not held["hs"]
+
+    for shape in ((1, 6, 3), (3, 1, 3)):     # one sequence, one step: the output views hs
+        x1, x2 = rng.standard_normal(shape), rng.standard_normal(shape)
+        first = layer.forward(x1)
+        expected = first.copy()
+        layer.forward(x2)
+        np.testing.assert_array_equal(first, expected)
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM])
 def test_float32_stays_float32(cls):
     layer = cls(3, 4, rng=0, dtype=np.float32)
     out = layer.forward(np.ones((2, 3, 3)))
