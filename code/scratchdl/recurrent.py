@@ -25,14 +25,13 @@ candidate g (tanh); the three sigmoids are one contiguous block. PyTorch's nn.LS
 Speed (float32 is the dtype for training): the input projection of all T steps is one
 matrix product before the loop; each step then costs one product h_{t-1} @ Wh for all four
 gates and a few elementwise passes into preallocated buffers. backward() keeps every
-step's gate gradients and gets dWx, dWh, db and dx from one product each after the loop;
-what does not depend on the gradient flowing back is computed for all steps at once. With
-several workers (scratchdl.parallel) the LSTM gives each a share of the sequences of the
+step's gate gradients and gets dWx, dWh, db and dx from one product each after the loop.
+With several workers (scratchdl.parallel) the LSTM gives each a share of the sequences of the
 batch: sequences do not interact, so each worker runs the whole recurrence of its own
 without waiting for the others (only the weights' gradients sum over all of them).
 
 **Memory.** A layer keeps the large arrays of one call (every step's gates, cell states,
-gradients: about 210 MB a training step for 512 units, batch 64, 100 steps) and writes
+gradients: about 160 MB a training step for 512 units, batch 64, 100 steps) and writes
 the next call of the same shapes into them: touching fresh memory costs about as much as
 a pass of arithmetic over it. An array is reused only while nothing outside the layer
 holds it or a view of it, so ``cs``, ``tanh_c`` or ``dh_steps`` kept by a reader are never
@@ -345,38 +344,35 @@ class LSTM(RNN):
             k = r1 - r0
             x2, hs, gates, cs, tanh_c = shares[groups.index((r0, r1))]
             dgates = take(f"dgates{r0}", gates.shape, self.dtype)     # d loss / d pre-activations
-            # What does not depend on the gradient flowing back, for every step at once
-            # (one pass each instead of one per step): o_t (1 - tanh(c_t)^2) = o_t - h_t
-            # tanh(c_t); each sigmoid's s (1 - s); and i (1 - g^2), g's derivative times
-            # i, written where dg goes.
-            o_dtanh = np.multiply(hs[1:], tanh_c, out=take(f"o_dtanh{r0}", tanh_c.shape, self.dtype))
-            np.subtract(gates[:, :, 2 * H:3 * H], o_dtanh, out=o_dtanh)
-            s_all = gates[:, :, :3 * H]
-            sd = np.subtract(1.0, s_all, out=take(f"sd{r0}", s_all.shape, self.dtype))
-            sd *= s_all
-            i_dg = dgates[:, :, 3 * H:]
-            np.multiply(gates[:, :, 3 * H:], gates[:, :, 3 * H:], out=i_dg)
-            np.subtract(1.0, i_dg, out=i_dg)
-            i_dg *= gates[:, :, :H]
             dh_next = np.zeros((k, H), dtype=self.dtype)
             dc = np.zeros((k, H), dtype=self.dtype)         # d loss / d c_t, carried backwards
-            tmp = np.empty((k, H), dtype=self.dtype)
+            tmp, o_dtanh, sd = (np.empty((k, width * H), dtype=self.dtype) for width in (1, 1, 3))
             for t in range(T - 1, -1, -1):
                 if t < T - 1:                               # d loss / d h_t through h_{t+1}
                     np.matmul(dgates[t + 1], WhT, out=dh_next)
                 a, da = gates[t], dgates[t]
-                f, g = a[:, H:2 * H], a[:, 3 * H:]
+                s, f, o, g = a[:, :3 * H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
                 di, df, do, dg = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
+                # What does not depend on the gradient flowing back: o_t (1 - tanh(c_t)^2)
+                # = o_t - h_t tanh(c_t); each sigmoid's s (1 - s); and i (1 - g^2), g's
+                # derivative times i, written where dg goes
+                np.multiply(hs[t + 1], tanh_c[t], out=o_dtanh)
+                np.subtract(o, o_dtanh, out=o_dtanh)
+                np.subtract(1.0, s, out=sd)
+                sd *= s
+                np.multiply(g, g, out=dg)
+                np.subtract(1.0, dg, out=dg)
+                dg *= a[:, :H]
                 dht = dh[t, r0:r1]
                 np.add(dout[t, r0:r1], dh_next, out=dht)
                 # the cell: dc_t = dc_{t+1} f_{t+1} (carried in dc) + dh_t o_t (1 - tanh(c_t)^2)
-                np.multiply(o_dtanh[t], dht, out=tmp)
+                np.multiply(o_dtanh, dht, out=tmp)
                 dc += tmp
                 # the gates: d out / d gate, times each sigmoid's s (1 - s) or tanh's 1 - g^2
                 np.multiply(dht, tanh_c[t], out=do)
                 np.multiply(dc, g, out=di)
                 np.multiply(dc, cs[t], out=df)
-                da[:, :3 * H] *= sd[t]
+                da[:, :3 * H] *= sd
                 np.multiply(dc, dg, out=dg)                  # dg held i (1 - g^2)
                 dc *= f                                      # the additive path: c_{t-1} -> c_t
             np.matmul(dgates[0], WhT, out=dh_next)           # d loss / d h0
