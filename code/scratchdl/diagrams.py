@@ -11,6 +11,9 @@
   matrix product with the filters then computes the whole convolution (chapter 7).
 - ``draw_windows``: the windows a kernel visits for a given padding and stride, the pixels
   no window reaches, and the output grid they make (chapter 7).
+- ``draw_unrolled_rnn``: a recurrent network unrolled in time, the forward pass in black
+  and backpropagation through time in vermillion (chapter 10).
+- ``draw_lstm_cell``: the LSTM cell, its four gates and the additive cell path (chapter 10).
 
 Colours come from the palette of ``scratchdl.plots``; ``FORWARD_COLOR``, ``BACKWARD_COLOR``,
 ``NODE_FILL`` below and the three ``plots.GREYS`` name the roles they play in a diagram.
@@ -24,13 +27,14 @@ import re
 
 import matplotlib.colors as mcolors
 import numpy as np
-from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from .conv import output_size
 from .plots import GREYS, MIN_FONT_PT, PALETTE, _new_axes
 
 __all__ = ["NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR", "PATCH_COLORS", "draw_network",
-           "draw_graph", "draw_matrix", "draw_equation", "draw_im2col", "draw_windows"]
+           "draw_graph", "draw_matrix", "draw_equation", "draw_im2col", "draw_windows",
+           "draw_unrolled_rnn", "draw_lstm_cell"]
 
 FORWARD_COLOR = PALETTE["blue"]          # values travelling forward
 BACKWARD_COLOR = PALETTE["vermillion"]   # derivatives travelling backward
@@ -509,3 +513,103 @@ def draw_windows(height, width, kernel_size, stride=1, padding=0, *, ax=None, ce
         bounds.append((x0, x0 + ow * cell, y0 - oh * cell, y0))
     _fit_limits(ax, bounds)
     return ax
+
+
+def _box(ax, xy, text, width, height, color, fontsize=12):
+    """A rounded box centred at xy with its label: one block of a diagram."""
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.02,rounding_size=0.08", facecolor=color,
+                                edgecolor=GREYS["dark"], linewidth=1.2, zorder=3))
+    return ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=4)
+
+
+def _plain(ax):
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+
+
+def draw_unrolled_rnn(steps=4, backward=True, *, ax=None):
+    """Draw a recurrent network unrolled in time: at each step t a tanh cell takes x_t
+    (through Wx) and h_{t-1} (through Wh) and gives h_t, which feeds a loss L_t and the next
+    step. The last step is labelled T; with more than three steps, dots stand for the ones
+    left out. backward: also draw the gradient's paths (vermillion), from each loss down
+    into its cell and from each cell back to the one before. Returns the Axes.
+    """
+    if not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"draw_unrolled_rnn expected steps, an int >= 2, got {steps!r}")
+    _, ax = _new_axes(ax)
+    _plain(ax)
+    gap = 2.0
+    for t in range(steps):
+        x0 = t * gap
+        index = t + 1 if t < steps - 1 else "T"
+        _box(ax, (x0, 0), r"$\tanh$", 1.0, 0.7, PALETTE["sky_blue"])
+        ax.text(x0, -1.55, f"$x_{{{index}}}$", ha="center", va="center", fontsize=13)
+        _arrow(ax, (x0, -1.3), (x0, -0.37))
+        ax.text(x0 - 0.15, -0.85, "$W_x$", ha="right", va="center", fontsize=MIN_FONT_PT, color=GREYS["dark"])
+        _box(ax, (x0, 1.55), f"$L_{{{index}}}$", 0.7, 0.5, PALETTE["yellow"])
+        _arrow(ax, (x0, 0.37), (x0, 1.28))
+        ax.text(x0 + 0.12, 0.8, f"$h_{{{index}}}$", ha="left", va="center", fontsize=12)
+        ax.text(x0, -2.05, f"$t={index}$", ha="center", va="center", fontsize=MIN_FONT_PT, color=GREYS["dark"])
+        _arrow(ax, (x0 - gap + (0.52 if t else 0.9), 0), (x0 - 0.52, 0))
+        ax.text(x0 - gap / 2, 0.12, "$W_h$" if t else "$h_0$", ha="center", va="bottom", fontsize=MIN_FONT_PT,
+                color=GREYS["dark"])
+        if backward:
+            _arrow(ax, (x0 - 0.3, 1.28), (x0 - 0.3, 0.37), color=BACKWARD_COLOR, linewidth=1.3)
+            if t:
+                _arrow(ax, (x0 - 0.52, -0.22), (x0 - gap + 0.52, -0.22), color=BACKWARD_COLOR, linewidth=1.3)
+    if steps > 3:
+        ax.text((steps - 2) * gap + 1.0, -0.6, "...", ha="center", va="center", fontsize=16)
+    ax.set_xlim(-gap + 0.6, (steps - 1) * gap + 0.8)
+    ax.set_ylim(-2.3, 2.0)
+    return ax
+
+
+_GATE_ROLES = {"f": "forget", "i": "write", "g": "new", "o": "read"}
+
+
+def draw_lstm_cell(*, ax=None):
+    """Draw the LSTM cell: the cell state's path along the top (c_{t-1}, times the forget
+    gate f, plus the input gate i times the candidate g, gives c_t), and the read below it
+    (h_t = o times tanh(c_t)); the four gates take x_t and h_{t-1}. The cell path is drawn
+    thick in orange: it has no weights and no squashing. Returns the Axes.
+    """
+    _, ax = _new_axes(ax)
+    _plain(ax)
+    op, wire = "white", GREYS["dark"]
+    y_c, y_gates, y_in = 2.4, 0.3, -1.1
+    # the cell path along the top: c_{t-1} -> x f -> + i g -> c_t
+    ax.text(-0.35, y_c, "$c_{t-1}$", ha="right", va="center", fontsize=14)
+    ax.text(7.35, y_c, "$c_t$", ha="left", va="center", fontsize=14)
+    for start, end in (((-0.3, y_c), (1.25, y_c)), ((1.55, y_c), (3.45, y_c)), ((3.75, y_c), (7.3, y_c))):
+        _arrow(ax, start, end, color=PALETTE["orange"], linewidth=3)
+    _box(ax, (1.4, y_c), r"$\times$", 0.3, 0.3, op)
+    _box(ax, (3.6, y_c), "$+$", 0.3, 0.3, op)
+    # the gates, all fed by x_t and h_{t-1}
+    for x0, name in zip((1.4, 2.7, 3.9, 5.3), _GATE_ROLES):
+        _box(ax, (x0, y_gates), f"${name}$\n{_GATE_ROLES[name]}", 0.95, 0.75,
+             PALETTE["green"] if name == "g" else PALETTE["sky_blue"], fontsize=MIN_FONT_PT)
+        _arrow(ax, (x0, y_in + 0.3), (x0, y_gates - 0.38), color=wire, linewidth=1.2)
+    ax.plot([0.4, 5.3], [y_in + 0.3, y_in + 0.3], color=wire, lw=1.2)
+    ax.text(0.35, y_in + 0.3, r"$x_t,\ h_{t-1}$ ", ha="right", va="center", fontsize=13)
+    _arrow(ax, (1.4, y_gates + 0.38), (1.4, y_c - 0.15), color=wire, linewidth=1.2)
+    # write: i times g, added to the cell
+    _box(ax, (3.3, 1.35), r"$\times$", 0.3, 0.3, op)
+    _arrow(ax, (2.7, y_gates + 0.38), (3.18, 1.25), color=wire, linewidth=1.2)
+    _arrow(ax, (3.9, y_gates + 0.38), (3.42, 1.25), color=wire, linewidth=1.2)
+    _arrow(ax, (3.35, 1.5), (3.55, y_c - 0.15), color=wire, linewidth=1.2)
+    # read: tanh(c_t) times o gives h_t
+    _box(ax, (6.2, 1.5), r"$\tanh$", 0.6, 0.4, op, fontsize=MIN_FONT_PT)
+    _arrow(ax, (6.2, y_c), (6.2, 1.7), color=wire, linewidth=1.2)
+    _box(ax, (6.2, 0.3), r"$\times$", 0.3, 0.3, op)
+    _arrow(ax, (6.2, 1.3), (6.2, 0.45), color=wire, linewidth=1.2)
+    _arrow(ax, (5.78, y_gates), (6.05, y_gates), color=wire, linewidth=1.2)
+    _arrow(ax, (6.35, y_gates), (7.3, y_gates), color=wire, linewidth=1.5)
+    ax.text(7.35, y_gates, "$h_t$", ha="left", va="center", fontsize=14)
+    ax.text(3.6, 2.85, "the cell path: no weights, no squashing", ha="center", va="center",
+            fontsize=MIN_FONT_PT, color=BACKWARD_COLOR)
+    ax.set_xlim(-1.5, 8.0)
+    ax.set_ylim(-1.3, 3.1)
+    return ax
+

@@ -247,6 +247,8 @@ def test_graph_notes_keep_clear_of_a_two_line_box():
     lambda: draw_matrix("X", (2, 2), values=[[1, 2], [3, 4]]),
     lambda: draw_im2col(),
     lambda: draw_windows(5, 5, 3),
+    lambda: diagrams.draw_unrolled_rnn(),
+    lambda: diagrams.draw_lstm_cell(),
 ])
 def test_no_text_under_the_minimum(draw):
     ax = draw()
@@ -321,6 +323,8 @@ def test_equation_bad_input_names_what_was_expected(parts, message):
     lambda: draw_equation([("X", (2, 2), "C0"), "=", ("Y", (2, 2), "C1")]),
     lambda: draw_im2col(),
     lambda: draw_windows(5, 5, 3),
+    lambda: diagrams.draw_unrolled_rnn(),
+    lambda: diagrams.draw_lstm_cell(),
 ])
 def test_new_figures_are_opaque_and_white(draw):
     with matplotlib.rc_context({"figure.facecolor": "none", "savefig.transparent": True}):
@@ -336,7 +340,7 @@ def test_new_figures_are_opaque_and_white(draw):
 def test_everything_public_is_listed():
     assert set(diagrams.__all__) == {"NODE_FILL", "FORWARD_COLOR", "BACKWARD_COLOR", "PATCH_COLORS",
                                      "draw_network", "draw_graph", "draw_matrix", "draw_equation",
-                                     "draw_im2col", "draw_windows"}
+                                     "draw_im2col", "draw_windows", "draw_unrolled_rnn", "draw_lstm_cell"}
 
 
 IM2COL_CELL = 0.45   # draw_im2col's default cell side
@@ -455,3 +459,44 @@ def test_windows_hatch_the_pixels_no_window_reaches():
 def test_windows_bad_input_names_what_was_expected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         draw_windows(**kwargs)
+
+
+def _arrows(ax, color=None):
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    return arrows if color is None else [p for p in arrows if mcolors.same_color(p.get_edgecolor(), color)]
+
+
+@pytest.mark.parametrize("steps, backward", [(4, True), (3, False), (2, True)])
+def test_unrolled_rnn_draws_a_cell_a_loss_and_the_arrows_of_every_step(steps, backward):
+    ax = diagrams.draw_unrolled_rnn(steps, backward=backward)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count(r"$\tanh$") == steps
+    names = [str(i) for i in range(1, steps)] + ["T"]
+    assert [label for label in labels if label.startswith("$L_")] == [f"$L_{{{i}}}$" for i in names]
+    assert [label for label in labels if label.startswith("$t=")] == [f"$t={i}$" for i in names]
+    # forward, in black: x_t in, h_t up to the loss, h_{t-1} across (h0 into the first)
+    assert len(_arrows(ax, "black")) == 3 * steps
+    # backward: down from each loss, and back across between neighbouring steps
+    assert len(_arrows(ax, BACKWARD_COLOR)) == (2 * steps - 1 if backward else 0)
+    assert ("..." in labels) == (steps > 3)
+
+
+@pytest.mark.parametrize("steps", [1, 0, 2.5, "4"])
+def test_unrolled_rnn_bad_steps_name_what_was_expected(steps):
+    with pytest.raises(ValueError, match="steps, an int >= 2"):
+        diagrams.draw_unrolled_rnn(steps)
+
+
+def test_lstm_cell_has_four_gates_and_a_thick_cell_path():
+    ax = diagrams.draw_lstm_cell()
+    labels = [t.get_text() for t in ax.texts]
+    for gate, role in [("f", "forget"), ("i", "write"), ("g", "new"), ("o", "read")]:
+        assert f"${gate}$\n{role}" in labels
+    for state in ("$c_{t-1}$", "$c_t$", "$h_t$", r"$x_t,\ h_{t-1}$ "):
+        assert state in labels
+    cell_path = _arrows(ax, PALETTE["orange"])
+    assert len(cell_path) == 3 and all(p.get_linewidth() == 3 for p in cell_path)
+    # the cell path runs straight along one line, from c_{t-1} to c_t
+    ys = {round(y, 6) for p in cell_path for _, y in p._posA_posB}
+    assert len(ys) == 1
+
