@@ -333,16 +333,17 @@ class LSTM(RNN):
         dh = take("dh", (T, n, H), self.dtype)              # d loss / d h_t, every path
         dh0, dc0 = np.empty((n, H), dtype=self.dtype), np.empty((n, H), dtype=self.dtype)
         # each share's sums over its own sequences: the first straight into the gradients
-        sums = [(self.grads["Wx"], self.grads["Wh"], self.grads["b"])] + \
-            [(np.empty_like(self.grads["Wx"]), np.empty_like(self.grads["Wh"]), np.empty_like(self.grads["b"]))
-             for _ in groups[1:]]
+        names = ("Wx", "Wh", "b")
+        sums = [tuple(self.grads[k] for k in names)] + \
+            [tuple(take(f"d{k}{r0}", self.grads[k].shape, self.dtype) for k in names) for r0, _ in groups[1:]]
         dx = None
         if input_grad:
             dx = np.empty((T * n, D), dtype=self.dtype) if len(groups) == 1 else np.empty((n, T, D), dtype=self.dtype)
 
         def share(r0, r1):
             k = r1 - r0
-            x2, hs, gates, cs, tanh_c = shares[groups.index((r0, r1))]
+            share_index = groups.index((r0, r1))
+            x2, hs, gates, cs, tanh_c = shares[share_index]
             dgates = take(f"dgates{r0}", gates.shape, self.dtype)     # d loss / d pre-activations
             dh_next = np.zeros((k, H), dtype=self.dtype)
             dc = np.zeros((k, H), dtype=self.dtype)         # d loss / d c_t, carried backwards
@@ -379,7 +380,7 @@ class LSTM(RNN):
             dh0[r0:r1], dc0[r0:r1] = dh_next, dc
             # dWx, dWh and db: sums over every step of these sequences
             rows = dgates.reshape(T * k, 4 * H)
-            dWx, dWh, db = sums[groups.index((r0, r1))]
+            dWx, dWh, db = sums[share_index]
             np.matmul(x2.T, rows, out=dWx)
             np.matmul(hs[:-1].reshape(T * k, H).T, rows, out=dWh)
             np.sum(rows, axis=0, out=db)
