@@ -524,11 +524,6 @@ def _box(ax, xy, text, width, height, color, fontsize=12):
     return ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=4)
 
 
-def _plain(ax):
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-
-
 def draw_unrolled_rnn(steps=4, backward=True, *, ax=None):
     """Draw a recurrent network unrolled in time: at each step t a tanh cell takes x_t
     (through Wx) and h_{t-1} (through Wh) and gives h_t, which feeds a loss L_t and the next
@@ -539,7 +534,6 @@ def draw_unrolled_rnn(steps=4, backward=True, *, ax=None):
     if not isinstance(steps, (int, np.integer)) or steps < 2:
         raise ValueError(f"draw_unrolled_rnn expected steps, an int >= 2, got {steps!r}")
     _, ax = _new_axes(ax)
-    _plain(ax)
     gap = 2.0
     for t in range(steps):
         x0 = t * gap
@@ -561,8 +555,7 @@ def draw_unrolled_rnn(steps=4, backward=True, *, ax=None):
                 _arrow(ax, (x0 - 0.52, -0.22), (x0 - gap + 0.52, -0.22), color=BACKWARD_COLOR, linewidth=1.3)
     if steps > 3:
         ax.text((steps - 2) * gap + 1.0, -0.6, "...", ha="center", va="center", fontsize=16)
-    ax.set_xlim(-gap + 0.6, (steps - 1) * gap + 0.8)
-    ax.set_ylim(-2.3, 2.0)
+    _fit_limits(ax, [(-gap + 0.6, (steps - 1) * gap + 0.8, -2.3, 2.0)], xpad=0, ypad=0)
     return ax
 
 
@@ -576,7 +569,6 @@ def draw_lstm_cell(*, ax=None):
     thick in orange: it has no weights and no squashing. Returns the Axes.
     """
     _, ax = _new_axes(ax)
-    _plain(ax)
     op, wire = "white", GREYS["dark"]
     y_c, y_gates, y_in = 2.4, 0.3, -1.1
     # the cell path along the top: c_{t-1} -> x f -> + i g -> c_t
@@ -609,7 +601,6 @@ def draw_lstm_cell(*, ax=None):
     ax.text(7.35, y_gates, "$h_t$", ha="left", va="center", fontsize=14)
     ax.text(3.6, 2.85, "the cell path: no weights, no squashing", ha="center", va="center",
             fontsize=MIN_FONT_PT, color=BACKWARD_COLOR)
-    ax.set_xlim(-1.5, 8.0)
-    ax.set_ylim(-1.3, 3.1)
+    _fit_limits(ax, [(-1.5, 8.0, -1.3, 3.1)], xpad=0, ypad=0)
     return ax
 

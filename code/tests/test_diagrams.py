@@ -461,23 +461,22 @@ def test_windows_bad_input_names_what_was_expected(kwargs, message):
         draw_windows(**kwargs)
 
 
-def _arrows(ax, color=None):
-    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
-    return arrows if color is None else [p for p in arrows if mcolors.same_color(p.get_edgecolor(), color)]
+def arrows_in(ax, color):
+    return [p for p in patches(ax, FancyArrowPatch) if same_color(p.get_edgecolor(), color)]
 
 
 @pytest.mark.parametrize("steps, backward", [(4, True), (3, False), (2, True)])
 def test_unrolled_rnn_draws_a_cell_a_loss_and_the_arrows_of_every_step(steps, backward):
     ax = diagrams.draw_unrolled_rnn(steps, backward=backward)
-    labels = [t.get_text() for t in ax.texts]
+    labels = texts(ax)
     assert labels.count(r"$\tanh$") == steps
     names = [str(i) for i in range(1, steps)] + ["T"]
     assert [label for label in labels if label.startswith("$L_")] == [f"$L_{{{i}}}$" for i in names]
     assert [label for label in labels if label.startswith("$t=")] == [f"$t={i}$" for i in names]
     # forward, in black: x_t in, h_t up to the loss, h_{t-1} across (h0 into the first)
-    assert len(_arrows(ax, "black")) == 3 * steps
+    assert len(arrows_in(ax, "black")) == 3 * steps
     # backward: down from each loss, and back across between neighbouring steps
-    assert len(_arrows(ax, BACKWARD_COLOR)) == (2 * steps - 1 if backward else 0)
+    assert len(arrows_in(ax, BACKWARD_COLOR)) == (2 * steps - 1 if backward else 0)
     assert ("..." in labels) == (steps > 3)
 
 
@@ -489,12 +488,12 @@ def test_unrolled_rnn_bad_steps_name_what_was_expected(steps):
 
 def test_lstm_cell_has_four_gates_and_a_thick_cell_path():
     ax = diagrams.draw_lstm_cell()
-    labels = [t.get_text() for t in ax.texts]
+    labels = texts(ax)
     for gate, role in [("f", "forget"), ("i", "write"), ("g", "new"), ("o", "read")]:
         assert f"${gate}$\n{role}" in labels
     for state in ("$c_{t-1}$", "$c_t$", "$h_t$", r"$x_t,\ h_{t-1}$ "):
         assert state in labels
-    cell_path = _arrows(ax, PALETTE["orange"])
+    cell_path = arrows_in(ax, PALETTE["orange"])
     assert len(cell_path) == 3 and all(p.get_linewidth() == 3 for p in cell_path)
     # the cell path runs straight along one line, from c_{t-1} to c_t
     ys = {round(y, 6) for p in cell_path for _, y in p._posA_posB}
